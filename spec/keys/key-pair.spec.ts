@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { KeyPair, generateKeyPair, type PublicKeyAlgorithmName } from '../../lib/keys/key-pair.js';
+
+const algorithms: PublicKeyAlgorithmName[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+];
+
+describe('KeyPair', () => {
+  it.each(algorithms)('%s signs, verifies and round-trips its public key blob', async (algorithm) => {
+    const key = await generateKeyPair(algorithm, { keySize: 2048 });
+    const data = new TextEncoder().encode('exchange hash');
+    const sig = key.sign(algorithm, data);
+    const pub = KeyPair.fromPublicKeyBlob(key.publicKeyBlob);
+    expect(pub.hasPrivateKey).toBe(false);
+    expect(pub.equals(key)).toBe(true);
+    expect(pub.verify(data, sig)).toBe(true);
+    expect(pub.verify(new TextEncoder().encode('other'), sig)).toBe(false);
+    expect(pub.verify(data, sig, ['nothing-allowed'])).toBe(false);
+    const flipped = sig.slice();
+    flipped[flipped.length - 3]! ^= 1;
+    expect(pub.verify(data, flipped)).toBe(false);
+  });
+
+  it('refuses to sign with an algorithm of another key type', async () => {
+    const key = await generateKeyPair('ssh-ed25519');
+    expect(() => key.sign('rsa-sha2-256', new Uint8Array(1))).toThrow(/cannot sign with rsa-sha2-256/);
+  });
+});
