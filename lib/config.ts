@@ -1,0 +1,145 @@
+/**
+ * SessionConfig: algorithm preferences, protocol extensions, limits, services and custom message
+ * handlers, plus the injected randomness and clock every core uses. One object, shared by any
+ * number of sessions; sessions read it when they start and when they negotiate.
+ */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
+
+/** Handler for a custom message number (config.messageHandlers); `session` is the receiving session. */
+export type MessageHandler = (payload: Uint8Array, session: unknown) => void | Promise<void>;
+
+/** When a registered service is activated (reference README "Services"). */
+export interface ServiceActivation {
+  /** Activated by SSH_MSG_SERVICE_REQUEST with this name. */
+  serviceRequest?: string;
+  /** Activated by a global (session) request of this type. */
+  sessionRequest?: string;
+  /** Activated by a channel open of this type. */
+  channelType?: string;
+  /** Activated by a channel request of this type (optionally only on `channelType` channels). */
+  channelRequest?: string;
+}
+
+/** Builds a service instance for a session the first time its activation fires. */
+export type ServiceFactory = (session: any, config: unknown) => unknown;
+
+/** A registered service: name, activation rule, factory and its per-service configuration. */
+export interface ServiceRegistration {
+  readonly name: string;
+  readonly activation: ServiceActivation;
+  readonly factory: ServiceFactory;
+  readonly config: unknown;
+}
+
+/** Configuration shared by client and server sessions. */
+export class SessionConfig {
+  /** Key exchange methods, preferred first. */
+  keyExchangeAlgorithms: string[] = [
+    Algorithms.kex.mlkem768x25519Sha256,
+    Algorithms.kex.curve25519Sha256,
+    Algorithms.kex.curve25519Sha256Libssh,
+    Algorithms.kex.ecdhNistp521,
+    Algorithms.kex.ecdhNistp384,
+    Algorithms.kex.ecdhNistp256,
+    Algorithms.kex.dhGroup16Sha512,
+    Algorithms.kex.dhGroup14Sha256,
+  ];
+  /** Host key and user key signature algorithms, preferred first. */
+  publicKeyAlgorithms: string[] = [
+    Algorithms.publicKey.ed25519,
+    Algorithms.publicKey.ecdsaNistp521,
+    Algorithms.publicKey.ecdsaNistp384,
+    Algorithms.publicKey.ecdsaNistp256,
+    Algorithms.publicKey.rsaSha2_512,
+    Algorithms.publicKey.rsaSha2_256,
+  ];
+  encryptionAlgorithms: string[] = [
+    Algorithms.encryption.aes256Gcm,
+    Algorithms.encryption.chacha20Poly1305,
+    Algorithms.encryption.aes128Gcm,
+    Algorithms.encryption.aes256Ctr,
+    Algorithms.encryption.aes192Ctr,
+    Algorithms.encryption.aes128Ctr,
+  ];
+  hmacAlgorithms: string[] = [
+    Algorithms.hmac.hmacSha512Etm,
+    Algorithms.hmac.hmacSha256Etm,
+    Algorithms.hmac.hmacSha512,
+    Algorithms.hmac.hmacSha256,
+  ];
+  compressionAlgorithms: string[] = [Algorithms.compression.none];
+  /** Extensions announced in EXT_INFO (RFC 8308) and enabled when the peer announces them too. */
+  protocolExtensions: string[] = [ProtocolExtensions.serverSignatureAlgorithms, ProtocolExtensions.openChannelRequest];
+  /** Authentication methods a server offers and a client may use, in the client's order of preference. */
+  authenticationMethods: string[] = [
+    AuthenticationMethods.publicKey,
+    AuthenticationMethods.keyboardInteractive,
+    AuthenticationMethods.password,
+    AuthenticationMethods.none,
+  ];
+  /** Receive window per channel in bytes; also the bound of each channel's inbound queue. */
+  maxChannelWindowSize = 2 * 1024 * 1024;
+  /** Largest CHANNEL_DATA payload we accept per packet (advertised as maximum packet size). */
+  maxChannelPacketSize = 128 * 1024;
+  /** Largest inbound binary packet (`packet_length`) accepted; RFC 4253 §6.1 requires at least 35000. */
+  maxPacketLength = 256 * 1024 + 1024;
+  /** Re-key after this many bytes in either direction (RFC 4253 §9 recommends 1 GiB). */
+  keyRotationThreshold = 1024 * 1024 * 1024;
+  /** Re-key after this many milliseconds (RFC 4253 §9 recommends one hour); 0 disables. */
+  keyRotationInterval = 60 * 60 * 1000;
+  /** Seconds between keepalive global requests while idle; 0 disables. */
+  keepAliveInterval = 0;
+  /** Keepalive requests left unanswered before the peer is declared dead. */
+  keepAliveCountMax = 3;
+  /** Server: authentication attempts allowed before DISCONNECT (reason 14). */
+  maxClientAuthenticationAttempts = 5;
+  /** Server: milliseconds a client has to authenticate; 0 disables. */
+  authenticationTimeout = 2 * 60 * 1000;
+  /** Maximum number of open channels per session; further opens are refused (resource shortage). */
+  maxChannels = 1024;
+  /** Reconnect: the most sent messages kept until the peer acknowledges them. */
+  maxReconnectMessageCacheSize = 1024;
+  /** Use strict key exchange (kex-strict-*-v00@openssh.com, the Terrapin countermeasure) when the peer does. */
+  strictKex = true;
+  /** Custom message numbers and their handlers (numbers a session does not otherwise handle). */
+  messageHandlers = new Map<number, MessageHandler>();
+  /** Registered services (see `addService`). */
+  readonly services: ServiceRegistration[] = [];
+  /** Source of random bytes (injected so tests are deterministic). */
+  randomBytes: (n: number) => Uint8Array = (n) => nodeRandomBytes(n);
+  /** Monotonic clock in milliseconds (injected so timers can be tested). */
+  now: () => number = () => performance.now();
+
+  /** Secure defaults. */
+  static default(): SessionConfig {
+    return new SessionConfig();
+  }
+
+  /** Secure defaults plus session reconnection and latency measurement (Microsoft extensions). */
+  static defaultWithReconnect(): SessionConfig {
+    const config = new SessionConfig();
+    config.protocolExtensions.push(ProtocolExtensions.sessionReconnect, ProtocolExtensions.sessionLatency);
+    return config;
+  }
+
+  /** Every algorithm `none`: no encryption, no integrity, no host key. For tests only. */
+  static noSecurity(): SessionConfig {
+    const config = new SessionConfig();
+    config.keyExchangeAlgorithms = [Algorithms.kex.none];
+    config.publicKeyAlgorithms = [];
+    config.encryptionAlgorithms = [Algorithms.encryption.none];
+    config.hmacAlgorithms = [Algorithms.hmac.none];
+    return config;
+  }
+
+  /**
+   * Registers a service activated by a service request, session request, channel type or channel
+   * request; `factory` builds it once per session.
+   * @example config.addService('my-service', { sessionRequest: 'my-service' }, (s) => new MyService(s));
+   */
+  addService(name: string, activation: ServiceActivation, factory: ServiceFactory, serviceConfig?: unknown): void {
+    if (this.services.some((s) => s.name === name)) throw new Error(`Service ${name} is already registered`);
+    this.services.push({ name, activation, factory, config: serviceConfig });
+  }
+}
