@@ -1,0 +1,131 @@
+/**
+ * RFC 5647 AES-GCM as OpenSSH runs it (aes128-gcm@openssh.com, aes256-gcm@openssh.com): the
+ * 12-byte nonce is a 4-byte fixed field and an 8-byte invocation counter that grows by one per
+ * packet (§7.1), packet_length travels in clear as the AAD (§7.3), and the tag is 16 bytes.
+ * The MAC negotiated alongside is ignored (§5.1). A node Cipher per packet, since the IV changes.
+ */
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import type { CipherGCMTypes, KeyObject } from 'node:crypto';
+import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
+import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import { assertLive, checkPacketLength, readUint32, sealedPacketLength } from './packet-length.js';
+
+const TAG_LENGTH = 16;
+const BLOCK_SIZE = 16;
+const IV_LENGTH = 12;
+
+/** RFC 5647 §7.1: the nonce, whose last 8 bytes count packets. */
+class InvocationCounter {
+  readonly iv: Buffer;
+  constructor(initial: Uint8Array) {
+    this.iv = Buffer.from(initial.subarray(0, IV_LENGTH));
+  }
+  /** RFC 5647 §7.1: increments the 64-bit invocation_counter, wrapping modulo 2^64. */
+  increment(): void {
+    for (let i = IV_LENGTH - 1; i >= 4; i--) {
+      this.iv[i] = (this.iv[i]! + 1) & 0xff;
+      if (this.iv[i] !== 0) return;
+    }
+  }
+}
+
+/**
+ * Node derives the AES key schedule faster from a KeyObject than from raw bytes on every packet;
+ * the price is that the copy inside the KeyObject cannot be wiped, only released to the collector.
+ */
+function gcmKey(name: string, keys: DirectionKeys, keyLength: number): { key: KeyObject; counter: InvocationCounter } {
+  if (keys.encryptionKey.length < keyLength || keys.iv.length < IV_LENGTH) {
+    throw new SshError(
+      `Cipher ${name} needs a ${keyLength}-byte key and ${IV_LENGTH}-byte IV, got ${keys.encryptionKey.length} and ${keys.iv.length}`,
+    );
+  }
+  return { key: createSecretKey(keys.encryptionKey.subarray(0, keyLength)), counter: new InvocationCounter(keys.iv) };
+}
+
+/** RFC 5647 §7.3 inbound. */
+class AesGcmOpeningKey implements OpeningKey {
+  readonly lengthPrefixBytes = 4;
+  readonly tagLength = TAG_LENGTH;
+  #nodeCipher: CipherGCMTypes;
+  #key: KeyObject | undefined;
+  #counter: InvocationCounter;
+
+  constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
+    this.#nodeCipher = `aes-${algorithm.keyLength * 8}-gcm` as CipherGCMTypes;
+    ({ key: this.#key, counter: this.#counter } = gcmKey(algorithm.name, keys, algorithm.keyLength));
+  }
+
+  decryptLength(_sequence: number, prefix: Uint8Array): number {
+    assertLive(!this.#key, 'Opening key');
+    return checkPacketLength(readUint32(prefix), BLOCK_SIZE, true);
+  }
+
+  open(sequence: number, packet: Uint8Array): Uint8Array {
+    assertLive(!this.#key, 'Opening key');
+    const end = packet.length - TAG_LENGTH;
+    const decipher = createDecipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, { authTagLength: TAG_LENGTH });
+    this.#counter.increment();
+    decipher.setAAD(packet.subarray(0, 4));
+    decipher.setAuthTag(packet.subarray(end));
+    // The plaintext is released only after final() has checked the tag.
+    const body = decipher.update(packet.subarray(4, end));
+    try {
+      decipher.final();
+    } catch (cause) {
+      body.fill(0);
+      throw new ProtocolError(`Bad AES-GCM tag on packet ${sequence}`, DisconnectReason.macError, { cause });
+    }
+    return body;
+  }
+
+  destroy(): void {
+    this.#key = undefined;
+    this.#counter.iv.fill(0);
+  }
+}
+
+/** RFC 5647 §7.3 outbound. */
+class AesGcmSealingKey implements SealingKey {
+  readonly blockSize = BLOCK_SIZE;
+  readonly lengthExcludedFromPadding = true;
+  readonly tagLength = TAG_LENGTH;
+  #nodeCipher: CipherGCMTypes;
+  #key: KeyObject | undefined;
+  #counter: InvocationCounter;
+
+  constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
+    this.#nodeCipher = `aes-${algorithm.keyLength * 8}-gcm` as CipherGCMTypes;
+    ({ key: this.#key, counter: this.#counter } = gcmKey(algorithm.name, keys, algorithm.keyLength));
+  }
+
+  seal(_sequence: number, packet: Uint8Array): Uint8Array {
+    assertLive(!this.#key, 'Sealing key');
+    const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
+    const cipher = createCipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, { authTagLength: TAG_LENGTH });
+    this.#counter.increment();
+    cipher.setAAD(packet.subarray(0, 4));
+    packet.set(cipher.update(packet.subarray(4, end)), 4);
+    cipher.final();
+    packet.set(cipher.getAuthTag(), end);
+    return packet;
+  }
+
+  destroy(): void {
+    this.#key = undefined;
+    this.#counter.iv.fill(0);
+  }
+}
+
+function aesGcm(name: string, keyLength: number): CipherAlgorithm {
+  const algorithm: CipherAlgorithm = {
+    name, keyLength, ivLength: IV_LENGTH, blockSize: BLOCK_SIZE, aead: true,
+    opening: (keys) => new AesGcmOpeningKey(algorithm, keys),
+    sealing: (keys) => new AesGcmSealingKey(algorithm, keys),
+  };
+  return algorithm;
+}
+
+/** RFC 5647 §6.1 as aes128-gcm@openssh.com */
+export const aes128Gcm: CipherAlgorithm = aesGcm('aes128-gcm@openssh.com', 16);
+/** RFC 5647 §6.2 as aes256-gcm@openssh.com */
+export const aes256Gcm: CipherAlgorithm = aesGcm('aes256-gcm@openssh.com', 32);
