@@ -1,0 +1,212 @@
+/**
+ * RFC 4253 §6 binary packet protocol, inbound: framing, MAC/tag check, decryption and sequence
+ * numbers in one stage, because the packet length may itself be encrypted. Keys switch exactly
+ * after the NEWKEYS packet (§7.3); under strict kex the sequence number resets there too.
+ * Message meaning is not its business: it yields payloads.
+ */
+import { DisconnectReason, ProtocolError } from '../errors.js';
+import type { OpeningKey } from '../cipher/types.js';
+
+const NEWKEYS = 21;
+/** RFC 4253 §6.1: implementations must accept packets of at least 35000 bytes. */
+export const MIN_MAX_PACKET_LENGTH = 35000;
+
+/** Options of a PacketReader. */
+export interface PacketReaderOptions {
+  /** The strategy in force before the first NEWKEYS (the `none` cipher). */
+  opening: OpeningKey;
+  /** Largest `packet_length` accepted (at least 35000). */
+  maxPacketLength: number;
+}
+
+/** Sans-I/O packet reader: push ciphertext, pull payloads one at a time. */
+export class PacketReader {
+  #opening: OpeningKey;
+  #next: OpeningKey | undefined;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  /** `packet_length` of the packet being read, once its prefix was decrypted. */
+  #length = -1;
+  #awaitingKeys = false;
+  #resetAtNewKeys = false;
+  readonly #maxPacketLength: number;
+  /** Sequence number of the next packet (RFC 4253 §6.4), modulo 2^32. */
+  sequence = 0;
+  /** Packets read since the last key switch, and bytes (for re-key thresholds). */
+  packetsSinceKeys = 0;
+  bytesSinceKeys = 0;
+  /** Totals for metrics. */
+  totalPackets = 0;
+  totalBytes = 0;
+
+  constructor(options: PacketReaderOptions) {
+    if (options.maxPacketLength < MIN_MAX_PACKET_LENGTH) {
+      throw new RangeError(`maxPacketLength ${options.maxPacketLength} is below the RFC minimum of 35000`);
+    }
+    this.#opening = options.opening;
+    this.#maxPacketLength = options.maxPacketLength;
+  }
+
+  /** True after a NEWKEYS passed with no keys prepared: nothing more can be read until `prepareKeys`. */
+  get awaitingKeys(): boolean {
+    return this.#awaitingKeys;
+  }
+
+  /** Bytes received but not yet consumed as packets. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** RFC 4253 §7.3: keys that take effect right after the next inbound NEWKEYS. */
+  prepareKeys(next: OpeningKey, options: { resetSequence?: boolean } = {}): void {
+    this.#next = next;
+    this.#resetAtNewKeys = options.resetSequence ?? false;
+    if (this.#awaitingKeys) this.#switchKeys();
+  }
+
+  /** Feeds received bytes. */
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#chunks.push(bytes);
+    this.#buffered += bytes.length;
+  }
+
+  /** Returns the next complete payload, or undefined when more bytes (or keys) are needed. */
+  next(): Uint8Array | undefined {
+    if (this.#awaitingKeys) return undefined;
+    const opening = this.#opening;
+    if (this.#length < 0) {
+      if (this.#buffered < opening.lengthPrefixBytes) return undefined;
+      const prefix = this.#peek(opening.lengthPrefixBytes);
+      const length = opening.decryptLength(this.sequence, prefix);
+      if (length < 5 || length > this.#maxPacketLength) {
+        throw new ProtocolError(
+          `Packet length ${length} out of range (5..${this.#maxPacketLength})`,
+          DisconnectReason.protocolError,
+        );
+      }
+      this.#length = length;
+    }
+    const total = 4 + this.#length + opening.tagLength;
+    if (this.#buffered < total) return undefined;
+    const packet = this.#take(total);
+    const plain = opening.open(this.sequence, packet);
+    const paddingLength = plain[0]!;
+    const payloadLength = this.#length - paddingLength - 1;
+    if (paddingLength < 4 || payloadLength < 1) {
+      throw new ProtocolError(
+        `Invalid padding length ${paddingLength} in packet of length ${this.#length}`,
+        DisconnectReason.protocolError,
+      );
+    }
+    this.#length = -1;
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.packetsSinceKeys++;
+    this.bytesSinceKeys += total;
+    this.totalPackets++;
+    this.totalBytes += total;
+    const payload = plain.subarray(1, 1 + payloadLength);
+    if (payload[0] === NEWKEYS) {
+      if (this.#next) this.#switchKeys();
+      else this.#awaitingKeys = true;
+    }
+    return payload;
+  }
+
+  /** The stream ended: a half-read packet is an error. */
+  assertDrained(): void {
+    if (this.#buffered > 0) {
+      throw new ProtocolError(
+        `Connection ended inside a packet (${this.#buffered} bytes pending)`,
+        DisconnectReason.connectionLost,
+      );
+    }
+  }
+
+  /** Wipes key material. */
+  destroy(): void {
+    this.#opening.destroy();
+    this.#next?.destroy();
+    this.#chunks = [];
+    this.#buffered = 0;
+  }
+
+  #switchKeys(): void {
+    this.#opening.destroy();
+    this.#opening = this.#next!;
+    this.#next = undefined;
+    this.#awaitingKeys = false;
+    if (this.#resetAtNewKeys) this.sequence = 0;
+    this.packetsSinceKeys = 0;
+    this.bytesSinceKeys = 0;
+  }
+
+  /** The first `n` buffered bytes, contiguous (copied only when they span chunks). */
+  #peek(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      const take = Math.min(chunk.length, n - at);
+      out.set(chunk.subarray(0, take), at);
+      at += take;
+      if (at === n) break;
+    }
+    return out;
+  }
+
+  /** Removes and returns the first `n` buffered bytes, contiguous. */
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[0]!;
+    if (first.length > n) {
+      this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) {
+      this.#chunks.shift();
+      return first;
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const chunk = this.#chunks[0]!;
+      const take = Math.min(chunk.length, n - at);
+      out.set(chunk.subarray(0, take), at);
+      at += take;
+      if (take === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}
+
+/**
+ * Wraps a PacketReader as a TransformStream of ciphertext chunks to payloads. After a NEWKEYS
+ * without prepared keys it waits for `prepareKeys` (called by whoever consumes the payloads).
+ */
+export function createPacketReaderStream(reader: PacketReader): TransformStream<Uint8Array, Uint8Array> {
+  const drain = async (controller: TransformStreamDefaultController<Uint8Array>): Promise<void> => {
+    for (;;) {
+      let payload: Uint8Array | undefined;
+      while ((payload = reader.next()) !== undefined) controller.enqueue(payload);
+      if (!reader.awaitingKeys || reader.buffered === 0) return;
+      // Let the consumer see NEWKEYS and the messages before it, which prepare the keys.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  };
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
+      transform: async (chunk, controller) => {
+        reader.push(chunk);
+        await drain(controller);
+      },
+      flush: () => reader.assertDrained(),
+      cancel: () => reader.destroy(),
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(
+    transformer,
+    new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    new CountQueuingStrategy({ highWaterMark: 16 }),
+  );
+}

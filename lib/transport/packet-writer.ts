@@ -1,0 +1,91 @@
+/**
+ * RFC 4253 §6 binary packet protocol, outbound: padding, sealing (encrypt + MAC or AEAD) and
+ * sequence numbers. Keys switch right after the NEWKEYS packet is sealed (§7.3); under strict kex
+ * the sequence number resets there. One buffer per packet, sized up front.
+ */
+import type { SealingKey } from '../cipher/types.js';
+
+const NEWKEYS = 21;
+
+/** Options of a PacketWriter. */
+export interface PacketWriterOptions {
+  /** The strategy in force before the first NEWKEYS (the `none` cipher). */
+  sealing: SealingKey;
+  /** Injected source of random padding. */
+  randomBytes: (n: number) => Uint8Array;
+}
+
+/** Sans-I/O packet writer: payload in, wire bytes out. */
+export class PacketWriter {
+  #sealing: SealingKey;
+  #next: SealingKey | undefined;
+  #resetAtNewKeys = false;
+  readonly #randomBytes: (n: number) => Uint8Array;
+  /** Sequence number of the next packet (RFC 4253 §6.4), modulo 2^32. */
+  sequence = 0;
+  packetsSinceKeys = 0;
+  bytesSinceKeys = 0;
+  totalPackets = 0;
+  totalBytes = 0;
+
+  constructor(options: PacketWriterOptions) {
+    this.#sealing = options.sealing;
+    this.#randomBytes = options.randomBytes;
+  }
+
+  /** RFC 4253 §7.3: keys that take effect right after the next NEWKEYS we send. */
+  prepareKeys(next: SealingKey, options: { resetSequence?: boolean } = {}): void {
+    this.#next = next;
+    this.#resetAtNewKeys = options.resetSequence ?? false;
+  }
+
+  /** RFC 4253 §6: builds and seals one packet around `payload`. */
+  write(payload: Uint8Array): Uint8Array {
+    const sealing = this.#sealing;
+    const block = Math.max(8, sealing.blockSize);
+    const unpadded = (sealing.lengthExcludedFromPadding ? 1 : 5) + payload.length;
+    let padding = block - (unpadded % block);
+    if (padding < 4) padding += block;
+    const packetLength = 1 + payload.length + padding;
+    const packet = new Uint8Array(4 + packetLength + sealing.tagLength);
+    const view = new DataView(packet.buffer);
+    view.setUint32(0, packetLength);
+    packet[4] = padding;
+    packet.set(payload, 5);
+    packet.set(this.#randomBytes(padding), 5 + payload.length);
+    const wire = sealing.seal(this.sequence, packet);
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.packetsSinceKeys++;
+    this.bytesSinceKeys += wire.length;
+    this.totalPackets++;
+    this.totalBytes += wire.length;
+    if (payload[0] === NEWKEYS && this.#next) {
+      sealing.destroy();
+      this.#sealing = this.#next;
+      this.#next = undefined;
+      if (this.#resetAtNewKeys) this.sequence = 0;
+      this.packetsSinceKeys = 0;
+      this.bytesSinceKeys = 0;
+    }
+    return wire;
+  }
+
+  /** Wipes key material. */
+  destroy(): void {
+    this.#sealing.destroy();
+    this.#next?.destroy();
+  }
+}
+
+/** Wraps a PacketWriter as a TransformStream of payloads to wire bytes. */
+export function createPacketWriterStream(writer: PacketWriter): TransformStream<Uint8Array, Uint8Array> {
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
+      transform: (payload, controller) => controller.enqueue(writer.write(payload)),
+      cancel: () => writer.destroy(),
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(
+    transformer,
+    new CountQueuingStrategy({ highWaterMark: 16 }),
+    new ByteLengthQueuingStrategy({ highWaterMark: 256 * 1024 }),
+  );
+}

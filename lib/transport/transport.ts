@@ -1,0 +1,440 @@
+/**
+ * One SSH transport connection over any `{ readable, writable }` byte pair (RFC 4253): version
+ * exchange, the fused read loop (packet reader + dispatch, so keys prepared while handling a
+ * message are in force for the very next packet), the outbound kex gate, re-key triggers,
+ * EXT_INFO (RFC 8308), IGNORE/DEBUG/UNIMPLEMENTED/DISCONNECT. Upper layers see whole messages
+ * through `onMessage` and send through `send`, whose promise is the backpressure of the link.
+ */
+import { DisconnectError, DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import { decode, encode } from '../codec/schema.js';
+import { SshReader, SshWriter } from '../codec/wire.js';
+import { Disconnect, MessageType, Unimplemented } from '../codec/messages/transport.js';
+import type { SessionConfig } from '../config.js';
+import type { KeyPair } from '../keys/key-pair.js';
+import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
+import { PacketReader } from './packet-reader.js';
+import { PacketWriter } from './packet-writer.js';
+import { identificationLine, readIdentification } from './version.js';
+import { Handshake, type KexOutcome } from './handshake.js';
+import type { NegotiatedAlgorithms } from '../kex/negotiate.js';
+
+/** The duplex byte stream a session runs over. A Channel is one too. */
+export interface Duplex {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** How and why a session ended. */
+export interface SessionCloseInfo {
+  /** RFC 4253 §11.1 reason code. */
+  readonly reason: number;
+  readonly description: string;
+  /** The error that ended the session, when it was not a clean close. */
+  readonly error?: SshError;
+  /** Who ended it. */
+  readonly initiatedBy: 'local' | 'remote';
+}
+
+/** Options of a Transport. */
+export interface TransportOptions {
+  isServer: boolean;
+  config: SessionConfig;
+  hostKeys?: readonly KeyPair[];
+}
+
+/** Counters of one transport. */
+export interface TransportMetrics {
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSent: number;
+  packetsReceived: number;
+  keyExchanges: number;
+}
+
+const resolved = Promise.resolve();
+const TRANSPORT_MAX = MessageType.KexMethodLast;
+
+/** RFC 8308 §2.3 */
+function encodeExtInfo(extensions: ReadonlyMap<string, string>): Uint8Array {
+  const w = new SshWriter();
+  w.byte(MessageType.ExtInfo).uint32(extensions.size);
+  for (const [name, value] of extensions) w.string(name).string(value);
+  return w.toBytes();
+}
+
+/** RFC 8308 §2.3 */
+function decodeExtInfo(payload: Uint8Array): Map<string, string> {
+  const r = new SshReader(payload, 1);
+  r.context = 'ExtInfo';
+  const count = r.uint32();
+  const out = new Map<string, string>();
+  for (let i = 0; i < count; i++) out.set(r.utf8(), new TextDecoder().decode(r.string()));
+  r.end();
+  return out;
+}
+
+/** A transport connection: the layer every session sits on. */
+export class Transport {
+  readonly isServer: boolean;
+  readonly config: SessionConfig;
+  readonly hostKeys: readonly KeyPair[];
+  #reader: PacketReader;
+  #writer: PacketWriter;
+  #handshake: Handshake;
+  #byteWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #byteReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #queue: { payload: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #closeInfo: SessionCloseInfo | undefined;
+  #closedResolve!: (info: SessionCloseInfo) => void;
+  #closedReject!: (error: unknown) => void;
+  #firstKex: { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> };
+  #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
+  clientVersion = '';
+  serverVersion = '';
+  /** What was negotiated in the latest exchange. */
+  algorithms: NegotiatedAlgorithms | undefined;
+  /** The server's host key (client: as received; server: the one that signed). */
+  hostKey: KeyPair | undefined;
+  /** Extensions the peer announced in EXT_INFO (RFC 8308), once received. */
+  peerExtensions: Map<string, string> | undefined;
+  /** Settles once when the transport ends: resolves on a clean close, rejects with the error otherwise. */
+  readonly closed: Promise<SessionCloseInfo>;
+  /** Upper layers: returns false for a message nobody handles (answered with UNIMPLEMENTED). */
+  onMessage: (payload: Uint8Array) => boolean = () => false;
+  /** Called when an exchange completes. */
+  onKeyExchange: (outcome: KexOutcome) => void = () => {};
+  /** Called once when the transport ends, before `closed` settles. */
+  onClose: (info: SessionCloseInfo) => void = () => {};
+  /** Called when the peer's EXT_INFO arrives. */
+  onExtInfo: (extensions: ReadonlyMap<string, string>) => void = () => {};
+
+  constructor(options: TransportOptions) {
+    this.isServer = options.isServer;
+    this.config = options.config;
+    this.hostKeys = options.hostKeys ?? [];
+    const none = cipherAlgorithms.get('none')!;
+    const macNone = macAlgorithms.get('none');
+    const empty = { iv: new Uint8Array(0), encryptionKey: new Uint8Array(0), integrityKey: new Uint8Array(0) };
+    this.#reader = new PacketReader({ opening: none.opening(empty, macNone), maxPacketLength: this.config.maxPacketLength });
+    this.#writer = new PacketWriter({ sealing: none.sealing(empty, macNone), randomBytes: this.config.randomBytes });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const transport = this;
+    this.#handshake = new Handshake({
+      isServer: this.isServer,
+      config: this.config,
+      hostKeys: this.hostKeys,
+      get clientVersion() {
+        return transport.clientVersion;
+      },
+      get serverVersion() {
+        return transport.serverVersion;
+      },
+      sendKexMessage: (payload) => this.#writePacket(payload),
+      prepareInbound: (opening, reset) => this.#reader.prepareKeys(opening, { resetSequence: reset }),
+      prepareOutbound: (sealing, reset) => this.#writer.prepareKeys(sealing, { resetSequence: reset }),
+    });
+    this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
+    this.closed = new Promise<SessionCloseInfo>((resolve, reject) => {
+      this.#closedResolve = resolve;
+      this.#closedReject = reject;
+    });
+    // A rejected `closed` must never become an unhandled rejection that kills the process.
+    this.closed.catch(() => {});
+    let resolveFirst!: () => void;
+    let rejectFirst!: (e: unknown) => void;
+    const firstPromise = new Promise<void>((res, rej) => {
+      resolveFirst = res;
+      rejectFirst = rej;
+    });
+    firstPromise.catch(() => {});
+    this.#firstKex = { resolve: resolveFirst, reject: rejectFirst, promise: firstPromise };
+  }
+
+  /** H of the first exchange (RFC 4253 §7.2). */
+  get sessionId(): Uint8Array | undefined {
+    return this.#handshake.sessionId;
+  }
+
+  /** True between a successful connect and the end of the transport. */
+  get isConnected(): boolean {
+    return this.#byteWriter !== undefined && this.#closeInfo === undefined && this.#handshake.completed > 0;
+  }
+
+  get isClosed(): boolean {
+    return this.#closeInfo !== undefined;
+  }
+
+  /** Integrity keys of the latest exchange (session reconnection tokens use them). */
+  get integrityKeys(): { clientToServer: Uint8Array; serverToClient: Uint8Array } | undefined {
+    return this.#handshake.integrityKeys;
+  }
+
+  get metrics(): TransportMetrics {
+    return {
+      bytesSent: this.#writer.totalBytes,
+      bytesReceived: this.#reader.totalBytes,
+      packetsSent: this.#writer.totalPackets,
+      packetsReceived: this.#reader.totalPackets,
+      keyExchanges: this.#handshake.completed,
+    };
+  }
+
+  /** True when strict kex (Terrapin countermeasure) is in force. */
+  get strictKex(): boolean {
+    return this.#handshake.strict;
+  }
+
+  /**
+   * RFC 4253 §4.2, §7: exchanges identification strings and runs the first key exchange.
+   * Resolves when both NEWKEYS have passed; rejects (and closes) on any failure or abort.
+   */
+  async connect(duplex: Duplex, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#byteWriter) throw new SshError('Transport is already connected');
+    const { signal } = options;
+    signal?.throwIfAborted();
+    this.#byteWriter = duplex.writable.getWriter();
+    this.#byteReader = duplex.readable.getReader();
+    const onAbort = (): void => this.#fail(new SshError('Connect aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const ours = identificationLine();
+      const ourVersion = new TextDecoder().decode(ours.subarray(0, ours.length - 2));
+      if (this.isServer) this.serverVersion = ourVersion;
+      else this.clientVersion = ourVersion;
+      this.#byteWriter.write(ours).catch((e) => this.#fail(e));
+      this.#handshake.start();
+      const peer = await readIdentification(this.#byteReader, !this.isServer);
+      if (this.isServer) this.clientVersion = peer.version;
+      else this.serverVersion = peer.version;
+      this.#reader.push(peer.rest);
+      void this.#readLoop();
+      await this.#firstKex.promise;
+    } catch (error) {
+      this.#fail(error);
+      throw this.#closeInfo?.error ?? error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Queues one message. Order of calls is order on the wire. During a key exchange non-kex
+   * messages wait (RFC 4253 §7.1); the promise resolves when the link can take more.
+   */
+  send(payload: Uint8Array): Promise<void> {
+    if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
+    if (!this.#handshake.outboundReady || this.#queue.length > 0 || !this.#byteWriter) {
+      return new Promise((resolve, reject) => this.#queue.push({ payload, resolve, reject }));
+    }
+    this.#writePacket(payload);
+    this.#maybeRekey();
+    return this.#ready();
+  }
+
+  /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
+  async rekey(): Promise<void> {
+    if (this.#closeInfo) throw this.#closeInfo.error ?? new SshError('Session is closed');
+    const before = this.#handshake.completed;
+    this.#handshake.start();
+    await new Promise<void>((resolve, reject) => {
+      const check = this.onKeyExchange;
+      this.onKeyExchange = (outcome) => {
+        check(outcome);
+        if (this.#handshake.completed > before) {
+          this.onKeyExchange = check;
+          resolve();
+        }
+      };
+      this.closed.then(
+        () => reject(new SshError('Session closed during key exchange')),
+        (e) => reject(e),
+      );
+    });
+  }
+
+  /** RFC 4253 §11.1: sends DISCONNECT and ends the transport. */
+  async close(reason: number = DisconnectReason.byApplication, description = ''): Promise<void> {
+    if (this.#closeInfo) return;
+    this.#sendDisconnect(reason, description);
+    const error = reason === DisconnectReason.byApplication ? undefined : new DisconnectError(reason, description);
+    await this.#end({ reason, description, error, initiatedBy: 'local' });
+  }
+
+  #ready(): Promise<void> {
+    const w = this.#byteWriter!;
+    return w.desiredSize !== null && w.desiredSize > 0 ? resolved : w.ready;
+  }
+
+  #writePacket(payload: Uint8Array): void {
+    const wire = this.#writer.write(payload);
+    this.#byteWriter!.write(wire).catch((e) => this.#fail(e));
+  }
+
+  #maybeRekey(): void {
+    if (this.#handshake.inProgress || this.#handshake.completed === 0) return;
+    const threshold = this.config.keyRotationThreshold;
+    if (this.#writer.bytesSinceKeys >= threshold || this.#reader.bytesSinceKeys >= threshold) this.#handshake.start();
+  }
+
+  #flushQueue(): void {
+    while (this.#queue.length > 0 && this.#handshake.outboundReady && !this.#closeInfo) {
+      const item = this.#queue.shift()!;
+      this.#writePacket(item.payload);
+      this.#ready().then(item.resolve, item.reject);
+      this.#maybeRekey();
+    }
+  }
+
+  #onKexComplete(outcome: KexOutcome): void {
+    this.algorithms = outcome.algorithms;
+    if (outcome.hostKey) this.hostKey = outcome.hostKey;
+    if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
+    this.#scheduleTimedRekey();
+    this.onKeyExchange(outcome);
+    if (outcome.initial) this.#firstKex.resolve();
+    this.#flushQueue();
+  }
+
+  /** RFC 8308 §2.4: announce our extensions right after the first NEWKEYS. */
+  #sendExtInfo(): void {
+    const extensions = new Map<string, string>();
+    for (const name of this.config.protocolExtensions) {
+      if (name === 'server-sig-algs') {
+        if (this.isServer) extensions.set(name, this.config.publicKeyAlgorithms.join(','));
+      } else {
+        extensions.set(name, '');
+      }
+    }
+    if (this.isServer) extensions.set('publickey-hostbound@openssh.com', '0');
+    this.#writePacket(encodeExtInfo(extensions));
+  }
+
+  #scheduleTimedRekey(): void {
+    clearTimeout(this.#rekeyTimer);
+    const interval = this.config.keyRotationInterval;
+    if (interval > 0 && !this.#closeInfo) {
+      this.#rekeyTimer = setTimeout(() => this.#handshake.start(), interval);
+      this.#rekeyTimer.unref?.();
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = this.#byteReader!;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (this.#closeInfo) return;
+        if (done) {
+          this.#reader.assertDrained();
+          throw new DisconnectError(DisconnectReason.connectionLost, 'Connection closed by peer');
+        }
+        this.#reader.push(value);
+        let payload: Uint8Array | undefined;
+        while (!this.#closeInfo && (payload = this.#reader.next()) !== undefined) this.#dispatch(payload);
+        if (this.#reader.awaitingKeys && !this.#closeInfo) throw new ProtocolError('NEWKEYS received without a key exchange');
+        if (!this.#handshake.inProgress) this.#maybeRekey();
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #dispatch(payload: Uint8Array): void {
+    const type = payload[0]!;
+    const handshake = this.#handshake;
+    if (handshake.initial && (type < MessageType.KexInit || type > TRANSPORT_MAX)) {
+      // OpenSSH PROTOCOL §1.10: under strict kex anything else during the first exchange is fatal.
+      if (handshake.strict) throw new ProtocolError(`Unexpected message ${type} during strict initial key exchange`);
+    }
+    if (type >= MessageType.KexInit && type <= TRANSPORT_MAX) {
+      if (type === MessageType.KexInit && handshake.initial && this.#reader.totalPackets !== 1 && this.#peerStrict(payload)) {
+        throw new ProtocolError('Strict key exchange requires KEXINIT to be the first packet');
+      }
+      handshake.handleMessage(payload);
+      return;
+    }
+    switch (type) {
+      case MessageType.Disconnect: {
+        const d = decode(Disconnect, payload);
+        const error = new DisconnectError(d.reasonCode, d.description);
+        void this.#end({
+          reason: d.reasonCode,
+          description: d.description,
+          error: d.reasonCode === DisconnectReason.byApplication ? undefined : error,
+          initiatedBy: 'remote',
+        });
+        return;
+      }
+      case MessageType.Ignore:
+      case MessageType.Debug:
+      case MessageType.Unimplemented:
+        return;
+    }
+    if (handshake.initial) throw new ProtocolError(`Unexpected message ${type} before the first key exchange completed`);
+    if (handshake.peerInKex) throw new ProtocolError(`Unexpected message ${type} during key exchange`);
+    if (type === MessageType.ExtInfo) {
+      this.peerExtensions = decodeExtInfo(payload);
+      this.onExtInfo(this.peerExtensions);
+      return;
+    }
+    if (!this.onMessage(payload)) {
+      const sequence = (this.#reader.sequence - 1) >>> 0;
+      this.#writeOrQueue(encode(Unimplemented, { packetSequenceNumber: sequence }));
+    }
+  }
+
+  /** Whether a KEXINIT announces the peer's strict-kex marker (checked before negotiation). */
+  #peerStrict(payload: Uint8Array): boolean {
+    if (!this.config.strictKex) return false;
+    const marker = this.isServer ? 'kex-strict-c-v00@openssh.com' : 'kex-strict-s-v00@openssh.com';
+    return new TextDecoder().decode(payload).includes(marker);
+  }
+
+  #writeOrQueue(payload: Uint8Array): void {
+    void this.send(payload).catch(() => {});
+  }
+
+  #sendDisconnect(reason: number, description: string): void {
+    if (!this.#byteWriter || this.#closeInfo) return;
+    try {
+      this.#writePacket(encode(Disconnect, { reasonCode: reason, description, languageTag: '' }));
+    } catch {
+      // The link may already be gone; the close proceeds regardless.
+    }
+  }
+
+  /** Ends the transport because of `error`, sending DISCONNECT when we detected a protocol violation. */
+  #fail(error: unknown): void {
+    if (this.#closeInfo) return;
+    let sshError: SshError;
+    if (error instanceof SshError) sshError = error;
+    else sshError = new DisconnectError(DisconnectReason.connectionLost, (error as Error)?.message ?? String(error), { cause: error });
+    const reason = sshError instanceof ProtocolError ? sshError.reason : sshError instanceof DisconnectError ? sshError.reason : DisconnectReason.connectionLost;
+    if (sshError instanceof ProtocolError) this.#sendDisconnect(reason, sshError.message);
+    void this.#end({ reason, description: sshError.message, error: sshError, initiatedBy: sshError instanceof ProtocolError ? 'local' : 'remote' });
+  }
+
+  async #end(info: SessionCloseInfo): Promise<void> {
+    if (this.#closeInfo) return;
+    this.#closeInfo = info;
+    clearTimeout(this.#rekeyTimer);
+    const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
+    for (const item of this.#queue.splice(0)) item.reject(error);
+    this.#firstKex.reject(error);
+    try {
+      this.onClose(info);
+    } catch {
+      // Upper layers must not prevent the transport from closing.
+    }
+    this.#reader.destroy();
+    const writer = this.#byteWriter;
+    const reader = this.#byteReader;
+    await Promise.allSettled([
+      writer ? writer.close().catch(() => writer.abort(error)) : undefined,
+      reader?.cancel(error),
+    ]);
+    this.#writer.destroy();
+    if (info.error) this.#closedReject(info.error);
+    else this.#closedResolve(info);
+  }
+}
