@@ -259,3 +259,10 @@ export async function generateKeyPair(algorithm: PublicKeyAlgorithmName, options
   else pair = await generate('ec', { namedCurve: curveOfKeyType[keyType].jwk });
   return new KeyPair({ ...pair, comment: options.comment });
 }
+
+/** RFC 5656 §6.1: the SSH curve name, JWK curve name, hash and field size of an ECDSA key type. */
+export function ecdsaCurveOf(keyType: KeyType): (typeof curveOfKeyType)[EcdsaKeyType] {
+  const spec = curveOfKeyType[keyType as EcdsaKeyType];
+  if (!spec) throw new KeyError(`${keyType} is not an ECDSA key type`);
+  return spec;
+}

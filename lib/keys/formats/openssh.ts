@@ -1,0 +1,189 @@
+/**
+ * OpenSSH private keys, "openssh-key-v1" (OpenSSH PROTOCOL.key): the `OPENSSH PRIVATE KEY` PEM body,
+ * unencrypted or encrypted with bcrypt_pbkdf and AES (ctr, cbc, gcm@openssh.com), as ssh-keygen
+ * writes it. Key-type private fields follow the SSH agent encoding (draft-miller-ssh-agent §4.2).
+ * Armor lives in pem.ts; the key derivation in bcrypt-pbkdf.ts.
+ */
+import { createCipheriv, createDecipheriv, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { KeyError } from '../../errors.js';
+import { SshReader, SshWriter, concatBytes } from '../../codec/wire.js';
+import { KeyPair, ecdsaCurveOf, type KeyType } from '../key-pair.js';
+import { bcryptPbkdf } from './bcrypt-pbkdf.js';
+import { fixedSize, rsaPrivateKey } from './jwk.js';
+import { parseAs } from './invalid.js';
+
+const authMagic = new TextEncoder().encode('openssh-key-v1\0');
+const what = 'OpenSSH private key';
+
+/** Ciphers ssh-keygen may have used: node name, key and IV lengths, block size, AEAD tag length. */
+const ciphers: Record<string, { node: string; keyLength: number; ivLength: number; blockSize: number; tagLength: number }> = {
+  none: { node: '', keyLength: 0, ivLength: 0, blockSize: 8, tagLength: 0 },
+  'aes128-ctr': { node: 'aes-128-ctr', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes192-ctr': { node: 'aes-192-ctr', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes256-ctr': { node: 'aes-256-ctr', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes128-cbc': { node: 'aes-128-cbc', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes192-cbc': { node: 'aes-192-cbc', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes256-cbc': { node: 'aes-256-cbc', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes128-gcm@openssh.com': { node: 'aes-128-gcm', keyLength: 16, ivLength: 12, blockSize: 16, tagLength: 16 },
+  'aes256-gcm@openssh.com': { node: 'aes-256-gcm', keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16 },
+};
+
+/** bcrypt rounds we write (ssh-keygen's default) and the most we accept, so corrupt files cannot stall us. */
+export const bcryptRounds = 16;
+export const maxBcryptRounds = 1024;
+
+/** True when a binary body starts with the openssh-key-v1 magic. */
+export function isOpenSshPrivateKey(body: Uint8Array): boolean {
+  return body.length >= authMagic.length && authMagic.every((b, i) => body[i] === b);
+}
+
+/** PROTOCOL.key: decodes (and decrypts) an openssh-key-v1 body. */
+export function parseOpenSshPrivateKey(body: Uint8Array, passphrase: string | undefined): KeyPair {
+  return parseAs(what, () => {
+    if (!isOpenSshPrivateKey(body)) throw new KeyError(`Invalid ${what}: missing "openssh-key-v1" magic`);
+    const r = new SshReader(body, authMagic.length);
+    r.context = what;
+    const cipherName = r.utf8();
+    const kdfName = r.utf8();
+    const kdfOptions = r.string();
+    const count = r.uint32();
+    if (count !== 1) throw new KeyError(`${what} holds ${count} keys; exactly 1 is supported`);
+    const publicBlob = r.string();
+    const encrypted = r.string();
+    const cipher = ciphers[cipherName];
+    if (!cipher) throw new KeyError(`Unsupported ${what} cipher ${cipherName} (expected none, aes*-ctr, aes*-cbc or aes*-gcm@openssh.com)`);
+    const tag = r.raw(cipher.tagLength);
+    r.end();
+    if (encrypted.length % cipher.blockSize !== 0) {
+      throw new KeyError(`Invalid ${what}: private section of ${encrypted.length} bytes is not a multiple of ${cipher.blockSize}`);
+    }
+    const plain = cipherName === 'none' ? encrypted : decrypt({ cipherName, kdfName, kdfOptions, encrypted, tag }, passphrase);
+    return parsePrivateSection(plain, publicBlob, cipherName !== 'none');
+  });
+}
+
+function decrypt(
+  section: { cipherName: string; kdfName: string; kdfOptions: Uint8Array; encrypted: Uint8Array; tag: Uint8Array },
+  passphrase: string | undefined,
+): Uint8Array {
+  const cipher = ciphers[section.cipherName]!;
+  if (section.kdfName !== 'bcrypt') throw new KeyError(`Unsupported ${what} KDF ${section.kdfName} (expected bcrypt)`);
+  const options = new SshReader(section.kdfOptions);
+  options.context = `${what} bcrypt options`;
+  const salt = options.string();
+  const rounds = options.uint32();
+  options.end();
+  if (rounds < 1 || rounds > maxBcryptRounds) throw new KeyError(`${what} bcrypt rounds ${rounds} out of range 1-${maxBcryptRounds}`);
+  if (passphrase === undefined) throw new KeyError(`A passphrase is required to decrypt the ${what}`);
+  const derived = bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds });
+  const decipher = createDecipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
+  decipher.setAutoPadding(false);
+  if (cipher.tagLength) (decipher as unknown as { setAuthTag(tag: Uint8Array): void }).setAuthTag(section.tag);
+  try {
+    return Buffer.concat([decipher.update(section.encrypted), decipher.final()]);
+  } catch {
+    throw new KeyError(`Incorrect passphrase for the ${what}`);
+  }
+}
+
+/** PROTOCOL.key §"private keys": check integers, one key, comment, then 1, 2, 3... padding. */
+function parsePrivateSection(plain: Uint8Array, publicBlob: Uint8Array, encrypted: boolean): KeyPair {
+  const r = new SshReader(plain);
+  r.context = `${what} private section`;
+  if (r.uint32() !== r.uint32()) {
+    throw new KeyError(encrypted ? `Incorrect passphrase for the ${what}` : `Invalid ${what}: check integers differ`);
+  }
+  const type = r.utf8();
+  const privateKey = readPrivateFields(type as KeyType, r);
+  const comment = r.utf8();
+  const padding = r.rest();
+  if (!padding.every((b, i) => b === i + 1)) throw new KeyError(`Invalid ${what}: bad padding`);
+  const key = KeyPair.fromPrivateKey(privateKey, comment);
+  if (!Buffer.from(key.publicKeyBlob).equals(publicBlob)) {
+    throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
+  }
+  return key;
+}
+
+/** draft-miller-ssh-agent §4.2.3-4.2.6: the private fields of each key type. */
+function readPrivateFields(type: KeyType, r: SshReader): KeyObject {
+  const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+  if (type === 'ssh-rsa') {
+    const [n, e, d, qi, p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
+    return rsaPrivateKey({ n, e, d, p, q, qi });
+  }
+  if (type === 'ssh-ed25519') {
+    const publicKey = r.string();
+    const secret = r.string();
+    if (publicKey.length !== 32 || secret.length !== 64) {
+      throw new KeyError(`Invalid ${what}: Ed25519 keys are 32 and 64 bytes, got ${publicKey.length} and ${secret.length}`);
+    }
+    return importPrivateJwk({ kty: 'OKP', crv: 'Ed25519', d: b64u(secret.subarray(0, 32)), x: b64u(publicKey) });
+  }
+  if (type === 'ecdsa-sha2-nistp256' || type === 'ecdsa-sha2-nistp384' || type === 'ecdsa-sha2-nistp521') {
+    const spec = ecdsaCurveOf(type);
+    const curve = r.utf8();
+    if (curve !== spec.curve) throw new KeyError(`Invalid ${what}: curve ${curve} does not match ${type}`);
+    const point = r.string();
+    if (point.length !== 1 + 2 * spec.size || point[0] !== 4) throw new KeyError(`Invalid ${what}: bad ${curve} public point`);
+    const d = fixedSize(r.mpint(), spec.size, `${curve} private scalar`);
+    return importPrivateJwk({
+      kty: 'EC',
+      crv: spec.jwk,
+      x: b64u(point.subarray(1, 1 + spec.size)),
+      y: b64u(point.subarray(1 + spec.size)),
+      d: b64u(d),
+    });
+  }
+  throw new KeyError(`Unsupported key type ${String(type).slice(0, 60)} in ${what}`);
+}
+
+function importPrivateJwk(jwk: Record<string, string>): KeyObject {
+  try {
+    return createPrivateKey({ key: jwk, format: 'jwk' });
+  } catch (cause) {
+    throw new KeyError(`Invalid ${what}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** draft-miller-ssh-agent §4.2: writes the private fields of `key`. */
+function writePrivateFields(key: KeyPair, w: SshWriter): void {
+  const jwk = key.privateKey!.export({ format: 'jwk' });
+  const bytes = (name: keyof typeof jwk): Uint8Array => new Uint8Array(Buffer.from(String(jwk[name]), 'base64url'));
+  w.string(key.keyType);
+  if (key.keyType === 'ssh-rsa') {
+    for (const name of ['n', 'e', 'd', 'qi', 'p', 'q'] as const) w.mpint(bytes(name));
+  } else if (key.keyType === 'ssh-ed25519') {
+    const publicKey = bytes('x');
+    w.string(publicKey).string(concatBytes(bytes('d'), publicKey));
+  } else {
+    const spec = ecdsaCurveOf(key.keyType);
+    w.string(spec.curve).string(concatBytes(Uint8Array.of(4), bytes('x'), bytes('y'))).mpint(bytes('d'));
+  }
+}
+
+/** PROTOCOL.key: encodes `key` as an openssh-key-v1 body, encrypted with aes256-ctr when a passphrase is given. */
+export function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string | undefined): Uint8Array {
+  if (!key.privateKey) throw new KeyError(`Cannot export the ${key.keyType} key as ${what}: no private key`);
+  const cipherName = passphrase === undefined ? 'none' : 'aes256-ctr';
+  const cipher = ciphers[cipherName]!;
+  const section = new SshWriter(1024);
+  const check = randomBytes(4).readUInt32BE(0);
+  section.uint32(check).uint32(check);
+  writePrivateFields(key, section);
+  section.string(key.comment);
+  for (let pad = 1; section.length % cipher.blockSize !== 0; pad++) section.byte(pad);
+  let encrypted: Uint8Array = section.toBytes();
+  let kdfOptions = new Uint8Array(0);
+  if (passphrase !== undefined) {
+    const salt = randomBytes(16);
+    kdfOptions = new SshWriter(32).string(salt).uint32(bcryptRounds).toBytes().slice();
+    const derived = bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds: bcryptRounds });
+    const encryptor = createCipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
+    encrypted = Buffer.concat([encryptor.update(encrypted), encryptor.final()]);
+  }
+  const w = new SshWriter(2048);
+  w.raw(authMagic).string(cipherName).string(passphrase === undefined ? 'none' : 'bcrypt').string(kdfOptions);
+  w.uint32(1).string(key.publicKeyBlob).string(encrypted);
+  return w.toBytes().slice();
+}

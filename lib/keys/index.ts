@@ -1,0 +1,12 @@
+/**
+ * The `ssh-streams/keys` entry point: key pairs, import and export in the SSH, PEM and JWK formats,
+ * fingerprints, and authorized_keys / known_hosts parsing. Public re-exports only.
+ */
+export { KeyPair, generateKeyPair, type GenerateKeyPairOptions, type KeyType, type PublicKeyAlgorithmName } from './key-pair.js';
+export { KeyFormat } from './key-format.js';
+export { importKey, importKeyFile } from './import-key.js';
+export { exportPrivateKey, exportPublicKey } from './export-key.js';
+export { getFingerprint, getPublicKeyBlob, publicKeysEqual } from './fingerprint.js';
+export { parseAuthorizedKeysLine, type AuthorizedKey, type AuthorizedKeyOption } from './authorized-keys.js';
+export { knownHostsMatches, parseKnownHostsLine, type KnownHostsEntry } from './known-hosts.js';
+export { KeyError } from '../errors.js';
