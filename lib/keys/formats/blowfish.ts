@@ -34,34 +34,38 @@ function piFractionWords(count: number): Uint32Array {
   return words;
 }
 
+/**
+ * One Blowfish block encryption over a state laid out as P[0..17] then S0..S3. Int32 arithmetic
+ * throughout: the S-box additions wrap modulo 2^32 through `| 0`, which keeps V8 on small integers.
+ */
+function encipher(st: Int32Array, left: number, right: number, out: Int32Array): void {
+  let l = left ^ st[0]!;
+  let r = right;
+  for (let i = 1; i <= 16; i += 2) {
+    r ^= ((((st[18 + (l >>> 24)]! + st[274 + ((l >>> 16) & 0xff)]!) ^ st[530 + ((l >>> 8) & 0xff)]!) + st[786 + (l & 0xff)]!) | 0) ^ st[i]!;
+    l ^= ((((st[18 + (r >>> 24)]! + st[274 + ((r >>> 16) & 0xff)]!) ^ st[530 + ((r >>> 8) & 0xff)]!) + st[786 + (r & 0xff)]!) | 0) ^ st[i + 1]!;
+  }
+  out[0] = r ^ st[17]!;
+  out[1] = l;
+}
+
 /** A mutable Blowfish state: P-array then the four S-boxes. */
 export class Blowfish {
-  readonly #p: Uint32Array;
-  readonly #s: Uint32Array;
-  /** Output of the last `encrypt` call: left and right halves. */
+  readonly #state: Int32Array;
+  readonly #out = new Int32Array(2);
+  /** Output of the last `encrypt` call: left and right halves, unsigned. */
   readonly block = new Uint32Array(2);
 
   constructor() {
     initialState ??= piFractionWords(stateWords);
-    const state = initialState.slice();
-    this.#p = state.subarray(0, 18);
-    this.#s = state.subarray(18);
+    this.#state = new Int32Array(initialState);
   }
 
   /** Encrypts one 64-bit block given as two big-endian halves; the result lands in `block`. */
   encrypt(left: number, right: number): void {
-    const p = this.#p;
-    const s = this.#s;
-    let l = (left ^ p[0]!) >>> 0;
-    let r = right >>> 0;
-    for (let i = 1; i <= 16; i += 2) {
-      r ^= (((s[l >>> 24]! + s[256 | ((l >>> 16) & 0xff)]!) ^ s[512 | ((l >>> 8) & 0xff)]!) + s[768 | (l & 0xff)]!) ^ p[i]!;
-      r >>>= 0;
-      l ^= (((s[r >>> 24]! + s[256 | ((r >>> 16) & 0xff)]!) ^ s[512 | ((r >>> 8) & 0xff)]!) + s[768 | (r & 0xff)]!) ^ p[i + 1]!;
-      l >>>= 0;
-    }
-    this.block[0] = r ^ p[17]!;
-    this.block[1] = l;
+    encipher(this.#state, left | 0, right | 0, this.#out);
+    this.block[0] = this.#out[0]!;
+    this.block[1] = this.#out[1]!;
   }
 
   /**
@@ -69,27 +73,24 @@ export class Blowfish {
    * of `data` words. With empty `data` it is Blowfish_expand0state, the classic key schedule.
    */
   expand(key: Uint8Array, data?: Uint8Array): void {
-    const p = this.#p;
+    const st = this.#state;
+    const out = this.#out;
     const keyWords = new WordStream(key);
-    for (let i = 0; i < 18; i++) p[i] = (p[i]! ^ keyWords.next()) >>> 0;
+    for (let i = 0; i < 18; i++) st[i] = st[i]! ^ keyWords.next();
     const dataWords = data && data.length > 0 ? new WordStream(data) : undefined;
     let l = 0;
     let r = 0;
-    const fill = (target: Uint32Array): void => {
-      for (let i = 0; i < target.length; i += 2) {
-        if (dataWords) {
-          l ^= dataWords.next();
-          r ^= dataWords.next();
-        }
-        this.encrypt(l, r);
-        l = this.block[0]!;
-        r = this.block[1]!;
-        target[i] = l;
-        target[i + 1] = r;
+    for (let i = 0; i < stateWords; i += 2) {
+      if (dataWords) {
+        l ^= dataWords.next();
+        r ^= dataWords.next();
       }
-    };
-    fill(p);
-    fill(this.#s);
+      encipher(st, l, r, out);
+      l = out[0]!;
+      r = out[1]!;
+      st[i] = l;
+      st[i + 1] = r;
+    }
   }
 }
 
@@ -106,7 +107,7 @@ class WordStream {
     let word = 0;
     for (let i = 0; i < 4; i++) {
       if (this.#at >= this.#bytes.length) this.#at = 0;
-      word = ((word << 8) | this.#bytes[this.#at++]!) >>> 0;
+      word = (word << 8) | this.#bytes[this.#at++]!;
     }
     return word;
   }
