@@ -15,6 +15,11 @@ export interface FaultOptions {
   count?: 'read' | 'write' | 'both';
   /** The error both directions fail with (default an Error naming the limit). */
   error?: Error;
+  /**
+   * What the far side sees: `abort` (default) errors it at once and drops bytes still queued,
+   * like a reset; `close` lets the queued bytes arrive and then ends the stream, like a FIN.
+   */
+  peer?: 'abort' | 'close';
 }
 
 /** A duplex that can break, and tells whether it did. */
@@ -60,7 +65,8 @@ export function faultyDuplex(inner: ByteDuplex, options: FaultOptions = {}): Fau
     readController.error(failure);
     writeController.error(failure);
     reader.cancel(failure).catch(() => {});
-    writer.abort(failure).catch(() => {});
+    if (options.peer === 'close') writer.close().catch(() => {});
+    else writer.abort(failure).catch(() => {});
     resolveFault(failure);
   }
 

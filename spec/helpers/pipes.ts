@@ -30,19 +30,62 @@ export interface PipeStats {
 /** Two crossed ends plus per-direction counters (`aToB` counts what `a.writable` accepted). */
 export type DuplexPair = [a: ByteDuplex, b: ByteDuplex] & { stats: { aToB: PipeStats; bToA: PipeStats } };
 
-function oneWay(options: DuplexPairOptions, stats: PipeStats): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * One direction: a readable and a writable sharing the readable's queue. Written by hand rather
+ * than as an identity TransformStream, whose node 20 implementation throws when its readable is
+ * cancelled while a write is pending.
+ */
+function oneWay(options: DuplexPairOptions, stats: PipeStats): ByteDuplex {
   const highWaterMark = options.highWaterMark ?? 64 * 1024;
-  return new TransformStream<Uint8Array, Uint8Array>(
+  let readController!: ReadableStreamDefaultController<Uint8Array>;
+  let writeController!: WritableStreamDefaultController;
+  // The write the reader has not made room for yet: settled by pull() or by cancel().
+  let blocked: { resolve: () => void; reject: (reason: unknown) => void } | undefined;
+  const release = (reason?: unknown): void => {
+    const waiter = blocked;
+    blocked = undefined;
+    if (waiter === undefined) return;
+    if (reason === undefined) waiter.resolve();
+    else waiter.reject(reason);
+  };
+  const readable = new ReadableStream<Uint8Array>(
     {
-      transform(chunk, controller) {
-        stats.chunks += 1;
-        stats.bytes += chunk.byteLength;
-        controller.enqueue(options.noCopy ? chunk : chunk.slice());
+      start(controller) {
+        readController = controller;
+      },
+      pull() {
+        release();
+      },
+      cancel(reason) {
+        const error = reason ?? new Error('Peer cancelled the readable');
+        writeController.error(error);
+        release(error);
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark }),
+  );
+  const writable = new WritableStream<Uint8Array>(
+    {
+      start(controller) {
+        writeController = controller;
+      },
+      write(chunk) {
+        stats.chunks += 1;
+        stats.bytes += chunk.byteLength;
+        readController.enqueue(options.noCopy ? chunk : chunk.slice());
+        if (readController.desiredSize! > 0) return undefined;
+        return new Promise<void>((resolve, reject) => (blocked = { resolve, reject }));
+      },
+      close() {
+        readController.close();
+      },
+      abort(reason) {
+        readController.error(reason);
+      },
+    },
     new ByteLengthQueuingStrategy({ highWaterMark }),
   );
+  return { readable, writable };
 }
 
 /**
@@ -77,6 +120,9 @@ export interface TcpPair {
 
 /**
  * A TCP connection over 127.0.0.1 on a fresh port, both ends converted with `stream.Duplex.toWeb`.
+ * On node 20 the converted streams do not support half-close: a readable ends only once its socket
+ * is fully closed, so closing either writable ends the whole connection, and writing after that
+ * raises an AbortError the adapter cannot route to a promise. SSH never half-closes TCP.
  * @returns the connected pair; the listening socket is already closed
  */
 export async function tcpPair(): Promise<TcpPair> {
@@ -88,7 +134,7 @@ export async function tcpPair(): Promise<TcpPair> {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error(`Unexpected server address ${String(address)}`);
   const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  const clientSocket = connect(address.port, '127.0.0.1');
+  const clientSocket = connect({ port: address.port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     clientSocket.once('connect', resolve);
     clientSocket.once('error', reject);
