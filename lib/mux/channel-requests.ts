@@ -1,0 +1,96 @@
+/**
+ * Per-channel request bookkeeping (RFC 4254 §5.4): replies to our requests matched FIFO, and the
+ * peer's requests run one at a time in arrival order, each answered before the next starts. Each
+ * channel has its own queue, so a slow handler on one channel never delays another.
+ */
+import { ProtocolError } from '../errors.js';
+
+/** Most requests a peer may have waiting on one channel; beyond it the peer is flooding. */
+const maxQueuedRequests = 1024;
+
+/** One queued inbound request: run the handler, then respond with its outcome. */
+export interface QueuedRequest {
+  run(): Promise<boolean>;
+  respond(success: boolean): void;
+}
+
+/** FIFO of replies we await for requests we sent with want_reply. */
+export class ReplyFifo {
+  #waiters: Array<{ resolve: (v: boolean) => void; reject: (e: unknown) => void }> = [];
+
+  /** Registers a pending reply; resolves true on SUCCESS, false on FAILURE. */
+  expect(): Promise<boolean> {
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** A SUCCESS/FAILURE arrived; returns false when nothing was pending (unsolicited, ignored). */
+  settle(success: boolean): boolean {
+    const w = this.#waiters.shift();
+    if (w === undefined) return false;
+    w.resolve(success);
+    return true;
+  }
+
+  /** Rejects every pending reply. */
+  fail(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  get size(): number {
+    return this.#waiters.length;
+  }
+}
+
+/** Runs inbound requests sequentially; `held` pauses dispatch until a handler can exist. */
+export class RequestQueue {
+  #items: QueuedRequest[] = [];
+  #running = false;
+  #held = true;
+  #closed = false;
+
+  /** Adds a request; throws ProtocolError when the peer has too many waiting. */
+  push(item: QueuedRequest, channel: number): void {
+    if (this.#closed) return item.respond(false);
+    if (this.#items.length >= maxQueuedRequests) {
+      throw new ProtocolError(`Peer has ${maxQueuedRequests} unanswered requests on channel ${channel}`);
+    }
+    this.#items.push(item);
+    this.#kick();
+  }
+
+  /** Starts dispatching (a handler is set, or the application had its chance to set one). */
+  release(): void {
+    this.#held = false;
+    this.#kick();
+  }
+
+  /** Answers every waiting request with failure and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    const items = this.#items;
+    this.#items = [];
+    for (const item of items) item.respond(false);
+  }
+
+  #kick(): void {
+    if (this.#running || this.#held || this.#items.length === 0) return;
+    this.#running = true;
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#held && this.#items.length > 0) {
+      const item = this.#items.shift()!;
+      let ok = false;
+      try {
+        ok = await item.run();
+      } catch {
+        ok = false;
+      }
+      item.respond(ok);
+    }
+    this.#running = false;
+  }
+}
