@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SessionConfig } from '../../lib/config.js';
-import { AuthenticationError, DisconnectReason } from '../../lib/errors.js';
-import { decode } from '../../lib/codec/schema.js';
+import { AuthenticationError, DisconnectReason, ProtocolError } from '../../lib/errors.js';
+import { decode, encode } from '../../lib/codec/schema.js';
 import { UserauthRequest } from '../../lib/codec/messages/userauth.js';
-import { decodePublicKeyFields, publicKeyHostboundMethod } from '../../lib/auth/publickey.js';
+import { decodePublicKeyFields, publicKeyHostboundMethod, UserauthPkOk } from '../../lib/auth/publickey.js';
 import { InfoRequest, PartialSuccess, type ServerAuthenticatingEvent } from '../../lib/auth/types.js';
-import type { KeyPair } from '../../lib/keys/key-pair.js';
+import { KeyPair } from '../../lib/keys/key-pair.js';
 import { authPair } from './auth-pair.js';
 import { keyTypes, testKeys, type TestKeyType } from './test-keys.js';
 
@@ -293,5 +293,33 @@ describe('ClientAuthentication against ServerAuthentication', () => {
     const error = (await pending) as AuthenticationError;
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(JSON.stringify({ m: error.message, c: String(error.cause) })).not.toContain('hunter2');
+  });
+
+  it('disconnects a server whose PK_OK names a key it was not asked about', async () => {
+    const pair = authPair({ onAuthenticating: (e) => e.authenticationType === 'publickey' });
+    pair.serverTransport.deliver = (p) => {
+      const forged = p[0] === 60 ? encode(UserauthPkOk, { publicKeyAlgorithmName: 'ssh-ed25519', publicKeyBlob: keys['ssh-rsa'].publicKeyBlob }) : p;
+      pair.client.handleMessage(forged);
+    };
+    const error = await pair.client.authenticate({ username: 'u', privateKeys: [keys['ssh-ed25519']] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).cause).toBeInstanceOf(ProtocolError);
+    expect(pair.clientTransport.disconnects).toEqual([
+      { reason: DisconnectReason.protocolError, description: 'Server accepted key ssh-ed25519 that was not asked about' },
+    ]);
+  });
+
+  it('rejects when the keyboard-interactive responder answers the wrong number of prompts', async () => {
+    const pair = authPair({ onAuthenticating: (e) => (e.responses ? true : new InfoRequest([{ prompt: 'A', echo: true }])) });
+    const error = await pair.client.authenticate({ username: 'u', keyboardInteractive: () => [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toBe('Keyboard-interactive responder gave 0 answers to 1 prompts');
+  });
+
+  it('skips keys without their private half', async () => {
+    const publicOnly = KeyPair.fromPublicKeyBlob(keys['ssh-ed25519'].publicKeyBlob);
+    const pair = authPair({ onAuthenticating: (e) => e.publicKey !== undefined });
+    expect(await pair.client.authenticate({ username: 'u', privateKeys: [publicOnly] })).toBe(false);
+    expect(pair.client.methodsTried).toEqual(['none']);
   });
 });
