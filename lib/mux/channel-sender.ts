@@ -44,8 +44,9 @@ export class ChannelSender {
       this.#pending.set(chunk, channelDataHeaderLength + this.#pendingLength);
       this.#pendingLength += chunk.length;
       this.#pump ??= this.#runPump();
-      // A full packet waits for the pump, which is the backpressure of small writes.
-      if (this.#pendingLength === this.#capacity) await this.flush();
+      // Resolve at once only while the data can go out: a full packet, or one the peer window
+      // cannot take yet, waits for the pump (the backpressure of small writes).
+      if (this.#pendingLength === this.#capacity || this.#pendingLength > this.#window.available) await this.flush();
       return;
     }
     await this.flush();
