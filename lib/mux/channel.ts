@@ -141,6 +141,7 @@ export class Channel {
   #stdoutDone = false;
   #stderrDone = false;
   #remoteEof = false;
+  #readCancelled = false;
   #eofSent = false;
   #closeSent = false;
   #closeReceived = false;
@@ -163,6 +164,7 @@ export class Channel {
         pull: () => this.#grant(),
         cancel: () => {
           this.#outOpen = false;
+          this.#readCancelled = true;
           this.#grant();
           if (this.#eofSent) this.#closeLocally();
         },
@@ -330,7 +332,7 @@ export class Channel {
     if (this.#eofSent || this.isClosed) return;
     this.#eofSent = true;
     this.#host.send(encode(ChannelEof, { recipientChannel: this.#remoteId! })).catch(noop);
-    if (!this.#outOpen) this.#closeLocally();
+    if (this.#readCancelled) this.#closeLocally();
   }
 
   #endReadables(): void {
