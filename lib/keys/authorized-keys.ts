@@ -69,6 +69,9 @@ export function parseAuthorizedKeysLine(line: string): AuthorizedKey | undefined
   const firstToken = trimmed.split(/\s/, 1)[0]!;
   let options: AuthorizedKeyOption[] = [];
   let rest = trimmed;
+  if (/^(ssh-|ecdsa-|sk-)/.test(firstToken) && !isSshKeyType(firstToken)) {
+    throw new KeyError(`Unsupported key type ${firstToken.slice(0, 60)} in authorized_keys line`);
+  }
   if (!isSshKeyType(firstToken)) ({ options, rest } = readOptions(trimmed));
   const key = parseSshPublicKey(rest);
   return { options, key, comment: key.comment };

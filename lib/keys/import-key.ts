@@ -13,6 +13,7 @@ import { decryptPkcs8, parsePrivateDer, parsePublicDer } from './formats/pkcs8.j
 import { isSsh2PublicKey, parseSsh2PublicKey } from './formats/ssh2.js';
 import { isSshKeyType, parseSshPublicKey } from './formats/ssh-public.js';
 import { parseAs } from './formats/invalid.js';
+import { assertConsistentKeyPair } from './formats/consistency.js';
 
 const expectedFormats = 'PEM (PKCS#1, PKCS#8, SEC1, OpenSSH), RFC 4716 SSH2, an SSH public key line or JWK';
 
@@ -88,6 +89,12 @@ function looksLikeText(bytes: Uint8Array): boolean {
  * @example const key = await importKey(await readFile('id_ed25519', 'utf8'), 'secret');
  */
 export async function importKey(data: string | Uint8Array, passphrase?: string): Promise<KeyPair> {
+  const key = await importAnyFormat(data, passphrase);
+  assertConsistentKeyPair(key, 'private key');
+  return key;
+}
+
+async function importAnyFormat(data: string | Uint8Array, passphrase: string | undefined): Promise<KeyPair> {
   if (typeof data !== 'string') {
     if (!looksLikeText(data)) return importBinary(data, passphrase);
     data = new TextDecoder().decode(data);
