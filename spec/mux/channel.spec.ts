@@ -207,7 +207,7 @@ describe('Channel stream contract', () => {
     const p = await channelPair();
     // The server echoes upper-cased text.
     void p.s.readable
-      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
       .pipeThrough(new TransformStream<string, string>({ transform: (s, c) => c.enqueue(s.toUpperCase()) }))
       .pipeThrough(new TextEncoderStream())
       .pipeTo(p.s.writable);
