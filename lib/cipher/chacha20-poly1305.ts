@@ -5,9 +5,9 @@
  * block 1, and the tag covers the encrypted length and the ciphertext. The negotiated MAC is ignored.
  */
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import { poly1305 } from './poly1305.js';
 import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writeUint32 } from './packet-length.js';
 
 const KEY_LENGTH = 64;
@@ -48,6 +48,12 @@ class ChaChaKeys {
     return { stream, polyKey: stream.update(ZERO_BLOCK).subarray(0, 32) };
   }
 
+  /** PROTOCOL.chacha20poly1305: the tag over `covered` (encrypted length || ciphertext) for the last payloadStream. */
+  tag(covered: Uint8Array, polyKey: Uint8Array): Uint8Array {
+    // In OpenSSL's layout the IV's last 12 bytes are the RFC 8439 nonce of the same key stream.
+    return poly1305(covered, polyKey, { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
+  }
+
   destroy(): void {
     this.destroyed = true;
     this.#mainKey.fill(0);
@@ -74,7 +80,7 @@ class ChaChaOpeningKey implements OpeningKey {
     assertLive(this.#keys.destroyed, 'Opening key');
     const end = packet.length - TAG_LENGTH;
     const { stream, polyKey } = this.#keys.payloadStream(sequence, true);
-    const expected = poly1305(packet.subarray(0, end), polyKey);
+    const expected = this.#keys.tag(packet.subarray(0, end), polyKey);
     polyKey.fill(0);
     if (!timingSafeEqual(expected, packet.subarray(end))) {
       throw new ProtocolError(`Bad chacha20-poly1305 tag on packet ${sequence}`, DisconnectReason.macError);
@@ -104,7 +110,7 @@ class ChaChaSealingKey implements SealingKey {
     packet.set(this.#keys.lengthKeystream(sequence, packet), 0);
     const { stream, polyKey } = this.#keys.payloadStream(sequence, false);
     packet.set(stream.update(packet.subarray(4, end)), 4);
-    packet.set(poly1305(packet.subarray(0, end), polyKey), end);
+    packet.set(this.#keys.tag(packet.subarray(0, end), polyKey), end);
     polyKey.fill(0);
     return packet;
   }

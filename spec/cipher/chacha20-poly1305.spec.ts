@@ -38,10 +38,16 @@ describe('chacha20-poly1305@openssh.com', () => {
     expect(Buffer.from(poly1305(hex(c.message), hex(c.key))).toString('hex')).toBe(c.tag);
   });
 
-  it.each([0, 1, 0x01020304, 0xffffffff])('seals packet %i exactly as the PROTOCOL.chacha20poly1305 construction does', (sequence) => {
+  it.each([
+    { sequence: 0, size: 77 },
+    { sequence: 1, size: 600 },
+    { sequence: 0x01020304, size: 4096 },
+    { sequence: 0xfffffffe, size: 32768 },
+    { sequence: 0xffffffff, size: 70000 },
+  ])('seals packet $sequence with $size payload bytes exactly as the PROTOCOL.chacha20poly1305 construction does', ({ sequence, size }) => {
     const key = randomBytes(64);
     const sealing = chacha20Poly1305.sealing({ iv: new Uint8Array(0), encryptionKey: key, integrityKey: new Uint8Array(0) }, undefined);
-    const packet = buildPacket(randomBytes(77), sealing);
+    const packet = buildPacket(randomBytes(size), sealing);
     const clear = packet.slice(0, packet.length - 16);
     const wire = sealing.seal(sequence, packet);
 
