@@ -7,19 +7,27 @@
 
 /** Inbound direction: verifies and decrypts packets, one at a time, strictly in sequence. */
 export interface OpeningKey {
-  /** Bytes to read before `decryptLength` can run: the cipher block (16) or 4 when the length is clear. */
+  /**
+   * Bytes to read before `decryptLength` can run: 4 when the length is clear (EtM, AES-GCM, none)
+   * or a stream cipher can decrypt it alone (CTR, chacha20's K_1); the cipher block (16) for CBC.
+   */
   readonly lengthPrefixBytes: number;
   /** Bytes of MAC or AEAD tag that follow each packet. */
   readonly tagLength: number;
   /**
    * Returns `packet_length` from the first `lengthPrefixBytes` bytes of a packet. May decrypt
-   * (CTR/CBC without EtM, chacha20's length key); must not modify `prefix`.
+   * (CTR/CBC without EtM, chacha20's length key); must not modify `prefix`. Call it once per
+   * packet before `open`; a repeated call with the same sequence returns the same length without
+   * advancing a stateful cipher. Throws ProtocolError (PROTOCOL_ERROR) when the length is out of
+   * range (see MAX_PACKET_LENGTH in packet-length.ts) or not aligned to the block size.
    */
   decryptLength(sequence: number, prefix: Uint8Array): number;
   /**
-   * Verifies and decrypts one whole packet: `packet` holds the 4-byte length, `packet_length`
-   * bytes and the tag. Returns `padding_length || payload || padding` in clear. Throws a
-   * ProtocolError with reason MAC_ERROR on a bad tag, before anything is interpreted.
+   * Verifies and decrypts one whole packet: `packet` holds exactly the 4-byte length,
+   * `packet_length` bytes and the tag. Returns `padding_length || payload || padding` in clear,
+   * as a fresh buffer or (cipher `none`) a view into `packet`; checking padding_length is the
+   * packet stage's job. Throws a ProtocolError with reason MAC_ERROR on a bad tag, before
+   * anything is interpreted.
    */
   open(sequence: number, packet: Uint8Array): Uint8Array;
   /** Wipes key material. */
