@@ -11,6 +11,7 @@ import { encodeOpenSshPrivateKey } from './formats/openssh.js';
 import { encryptLegacyPem, writePem } from './formats/pem.js';
 import { encryptPkcs8 } from './formats/pkcs8.js';
 import { formatSsh2PublicKey } from './formats/ssh2.js';
+import { formatSsh2PrivateKey } from './formats/ssh2-private.js';
 import { formatSshPublicKey } from './formats/ssh-public.js';
 
 function requireType(key: KeyPair, format: KeyFormat): void {
@@ -28,7 +29,7 @@ function der(key: KeyPair, type: 'pkcs1' | 'sec1' | 'pkcs8'): Uint8Array {
 
 /**
  * Exports the private key of `key` as text.
- * @param format Pkcs8 (default choice for interop), Pkcs1 (RSA), Sec1 (ECDSA), OpenSsh or Jwk
+ * @param format Pkcs8 (the most portable), Pkcs1 (RSA), Sec1 (ECDSA), OpenSsh, Jwk, or Ssh2 (ssh.com, RSA)
  * @param passphrase encrypts the key (not available for Jwk)
  * @throws KeyError when `key` has no private key, or the format cannot hold it
  * @example const pem = await exportPrivateKey(key, KeyFormat.OpenSsh, 'secret');
@@ -54,8 +55,9 @@ export async function exportPrivateKey(key: KeyPair, format: KeyFormat, passphra
     case KeyFormat.Jwk:
       if (passphrase !== undefined) throw new KeyError('JWK keys cannot be encrypted; export without a passphrase or use pkcs8');
       return exportJwk(key, true);
-    case KeyFormat.Ssh:
     case KeyFormat.Ssh2:
+      return formatSsh2PrivateKey(key, passphrase);
+    case KeyFormat.Ssh:
       throw new KeyError(`Format ${format} holds public keys only; use exportPublicKey, or pkcs8/openssh for private keys`);
     default:
       throw new KeyError(`Unknown key format ${String(format)} (expected one of ${Object.values(KeyFormat).join(', ')})`);

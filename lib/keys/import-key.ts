@@ -11,6 +11,7 @@ import { isOpenSshPrivateKey, parseOpenSshPrivateKey } from './formats/openssh.j
 import { decryptLegacyPem, isLegacyEncrypted, isPem, readPemBlocks, type PemBlock } from './formats/pem.js';
 import { decryptPkcs8, parsePrivateDer, parsePublicDer } from './formats/pkcs8.js';
 import { isSsh2PublicKey, parseSsh2PublicKey } from './formats/ssh2.js';
+import { isSsh2PrivateKey, parseSsh2PrivateKey } from './formats/ssh2-private.js';
 import { isSshKeyType, parseSshPublicKey } from './formats/ssh-public.js';
 import { parseAs } from './formats/invalid.js';
 import { assertConsistentKeyPair } from './formats/consistency.js';
@@ -102,9 +103,7 @@ async function importAnyFormat(data: string | Uint8Array, passphrase: string | u
   const text = data.replace(/^\uFEFF/, '').trim();
   if (text === '') throw new KeyError(`Empty key data (expected ${expectedFormats})`);
   if (isSsh2PublicKey(text)) return parseSsh2PublicKey(text).key;
-  if (text.includes('---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----')) {
-    throw new KeyError('Unsupported key format: ssh.com SSH2 private keys (convert with ssh-keygen -i)');
-  }
+  if (isSsh2PrivateKey(text)) return parseSsh2PrivateKey(text, passphrase);
   if (isPem(text)) {
     const blocks = readPemBlocks(text).filter((block) => block.label !== 'EC PARAMETERS');
     if (blocks.length === 0) throw new KeyError(`PEM data holds no key block (expected ${Object.keys(pemLabels).join(', ')})`);

@@ -7,7 +7,7 @@
 export const KeyFormat = {
   /** One-line OpenSSH public key `ssh-ed25519 AAAA... comment` (public only). */
   Ssh: 'ssh',
-  /** RFC 4716 `---- BEGIN SSH2 PUBLIC KEY ----` (public only). */
+  /** RFC 4716 `---- BEGIN SSH2 PUBLIC KEY ----`; for RSA private keys, the ssh.com `SSH2 ENCRYPTED PRIVATE KEY`. */
   Ssh2: 'ssh2',
   /** PKCS#1 `RSA PRIVATE KEY` / `RSA PUBLIC KEY` (RSA only). */
   Pkcs1: 'pkcs1',

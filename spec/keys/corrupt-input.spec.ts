@@ -34,6 +34,8 @@ beforeAll(async () => {
   await add('ssh line rsa', exportPublicKey(rsa, KeyFormat.Ssh));
   await add('ssh2 ecdsa', exportPublicKey(ec, KeyFormat.Ssh2));
   await add('jwk rsa', exportPrivateKey(rsa, KeyFormat.Jwk));
+  await add('ssh.com rsa', exportPrivateKey(rsa, KeyFormat.Ssh2));
+  await add('ssh.com rsa encrypted', exportPrivateKey(rsa, KeyFormat.Ssh2, pass), pass);
 }, 30_000);
 
 /** Imports `text`; anything but a KeyPair or a KeyError fails the test, as does taking longer than `limit` ms. */
@@ -54,7 +56,7 @@ async function expectCleanOutcome(text: string | Uint8Array, passphrase: string 
 
 /** Splits armored text into prefix, decoded body and suffix, so the body can be mutated and re-armored. */
 function unarmor(text: string): { body: Buffer; armor(body: Uint8Array): string } | undefined {
-  const pem = /^(-----BEGIN [A-Z ]+-----\n(?:[A-Za-z-]+: .*\n)*\n?)([A-Za-z0-9+/=\n]+)(-----END [A-Z ]+-----\n?)$/.exec(text);
+  const pem = /^(-{4,5} ?BEGIN [A-Z0-9 ]+ ?-{4,5}\n(?:[A-Za-z-]+: .*\n)*\n?)([A-Za-z0-9+/=\n]+)(-{4,5} ?END [A-Z0-9 ]+ ?-{4,5}\n?)$/.exec(text);
   if (pem) {
     return { body: Buffer.from(pem[2]!, 'base64'), armor: (b) => `${pem[1]}${Buffer.from(b).toString('base64')}\n${pem[3]}` };
   }

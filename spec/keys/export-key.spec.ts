@@ -31,7 +31,7 @@ afterAll(() => work.remove());
 
 /** Private formats each key type can be written in. */
 function privateFormats(name: string): KeyFormat[] {
-  const typed = name.startsWith('rsa') ? [KeyFormat.Pkcs1] : name.startsWith('ecdsa') ? [KeyFormat.Sec1] : [];
+  const typed = name.startsWith('rsa') ? [KeyFormat.Pkcs1, KeyFormat.Ssh2] : name.startsWith('ecdsa') ? [KeyFormat.Sec1] : [];
   return [KeyFormat.OpenSsh, KeyFormat.Pkcs8, ...typed];
 }
 
@@ -52,13 +52,17 @@ describe('exportPrivateKey', () => {
     const text = await exportPrivateKey(key, format, passphrase);
     const file = writeKeyFile(work.path(`${name}-${format}-${passphrase ? 'pw' : 'plain'}`), text);
     const expected = typeAndBlob(await exportPublicKey(key, KeyFormat.Ssh));
-    // OpenSSH 9.2 reads Ed25519 only in its own format.
-    if (format === KeyFormat.OpenSsh || name !== 'ed25519') expect(sshKeygenPublic(file, passphrase ?? '')).toBe(expected);
-    if (format !== KeyFormat.OpenSsh) expect(opensslPublic(file, passphrase ?? '')).toBe(await exportPublicKey(key, KeyFormat.Pkcs8));
+    // OpenSSH 9.2 reads Ed25519 only in its own format; ssh.com keys go through ssh-keygen -i (below).
+    if (format !== KeyFormat.Ssh2 && (format === KeyFormat.OpenSsh || name !== 'ed25519')) {
+      expect(sshKeygenPublic(file, passphrase ?? '')).toBe(expected);
+    }
+    if (format !== KeyFormat.OpenSsh && format !== KeyFormat.Ssh2) {
+      expect(opensslPublic(file, passphrase ?? '')).toBe(await exportPublicKey(key, KeyFormat.Pkcs8));
+    }
     const back = await importKey(text, passphrase);
     expect(back.equals(key)).toBe(true);
     expect(privateDer(back)).toBe(privateDer(key));
-    expect(back.comment).toBe(format === KeyFormat.OpenSsh ? key.comment : '');
+    expect(back.comment).toBe(format === KeyFormat.OpenSsh || format === KeyFormat.Ssh2 ? key.comment : '');
   });
 
   it.each(algorithms.map(([name]) => [name]))('round-trips %s losslessly through every private format in turn', async (name) => {
@@ -98,6 +102,27 @@ describe('exportPrivateKey', () => {
     const back = await importKey(readFileSync(file, 'utf8'), 'new one');
     expect(back.equals(key)).toBe(true);
     expect(back.comment).toBe(key.comment);
+  });
+
+  it('writes RSA keys in the ssh.com SSH2 private format that ssh-keygen -i converts to a valid key', async () => {
+    const key = keys.get('rsa2048')!;
+    const text = await exportPrivateKey(key, KeyFormat.Ssh2);
+    expect(text).toMatch(/^---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa2048 comment with spaces"\n/);
+    const converted = writeKeyFile(work.path('ssh-com-converted'), sshKeygen(['-i', '-f', writeKeyFile(work.path('ssh-com'), text)]));
+    expect(openssl(['rsa', '-check', '-noout', '-in', converted])).toMatch(/RSA key ok/);
+    expect(sshKeygenPublic(converted)).toBe(typeAndBlob(await exportPublicKey(key)));
+    const back = await importKey(text);
+    expect(privateDer(back)).toBe(privateDer(key));
+    expect(back.comment).toBe(key.comment);
+  });
+
+  it('encrypts ssh.com SSH2 private keys with 3des-cbc and asks for the passphrase on import', async () => {
+    const key = keys.get('rsa4096')!;
+    const text = await exportPrivateKey(key, KeyFormat.Ssh2, pass);
+    expect(privateDer(await importKey(text, pass))).toBe(privateDer(key));
+    await expect(importKey(text)).rejects.toThrow('A passphrase is required to decrypt the SSH2 (ssh.com) private key');
+    await expect(importKey(text, 'wrong')).rejects.toThrow('Incorrect passphrase for the SSH2 (ssh.com) private key');
+    await expect(exportPrivateKey(keys.get('ecdsa256')!, KeyFormat.Ssh2)).rejects.toThrow(/holds RSA keys only; cannot export a ecdsa-sha2-nistp256 key/);
   });
 
   it('refuses formats that cannot hold the key, naming the alternatives', async () => {
