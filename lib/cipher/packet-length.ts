@@ -6,10 +6,12 @@
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 
 /**
- * Largest `packet_length` accepted (RFC 4253 §6.1 leaves the limit to us): 256 KiB of channel
- * data plus room for the CHANNEL_DATA header and padding, so a peer may fill a 256 KiB maximum packet.
+ * Largest `packet_length` any opening key accepts: a sanity bound (RFC 4253 §6.1 leaves the limit
+ * to us) that stops a garbled length from making the reader wait for gigabytes. The configurable
+ * limit (`maxPacketLength`, 256 KiB + 1 KiB by default) is applied by the packet reader and must
+ * stay at or below this.
  */
-export const MAX_PACKET_LENGTH = 256 * 1024 + 1024;
+export const MAX_PACKET_LENGTH = 16 * 1024 * 1024;
 
 /** RFC 4253 §6: a padding_length byte and at least four bytes of padding. */
 const MIN_PACKET_LENGTH = 5;

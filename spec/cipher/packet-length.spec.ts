@@ -13,9 +13,9 @@ describe('checkPacketLength', () => {
   });
 
   it.each([
-    { length: 0, blockSize: 8, excluded: true, message: 'Invalid packet_length 0 (allowed 5 to 263168)' },
-    { length: 4, blockSize: 8, excluded: false, message: 'Invalid packet_length 4 (allowed 5 to 263168)' },
-    { length: 0xfffffff0, blockSize: 16, excluded: true, message: 'Invalid packet_length 4294967280 (allowed 5 to 263168)' },
+    { length: 0, blockSize: 8, excluded: true, message: 'Invalid packet_length 0 (allowed 5 to 16777216)' },
+    { length: 4, blockSize: 8, excluded: false, message: 'Invalid packet_length 4 (allowed 5 to 16777216)' },
+    { length: 0xfffffff0, blockSize: 16, excluded: true, message: 'Invalid packet_length 4294967280 (allowed 5 to 16777216)' },
     { length: 20, blockSize: 16, excluded: false, message: 'Invalid packet_length 20: it plus 4 is not a multiple of the block size 16' },
     { length: 12, blockSize: 16, excluded: true, message: 'Invalid packet_length 12: it is not a multiple of the block size 16' },
   ])('rejects packet_length $length with PROTOCOL_ERROR', ({ length, blockSize, excluded, message }) => {
