@@ -6,6 +6,7 @@
  */
 import { ChannelClosedError } from '../errors.js';
 import {
+  allocate,
   channelDataHeaderLength,
   encodeChannelData,
   encodeChannelExtendedData,
@@ -40,7 +41,7 @@ export class ChannelSender {
     if (this.#error !== undefined) throw this.#error;
     if (chunk.length === 0) return;
     if (this.#pendingLength + chunk.length <= this.#capacity) {
-      this.#pending ??= new Uint8Array(channelDataHeaderLength + this.#capacity);
+      this.#pending ??= allocate(channelDataHeaderLength + this.#capacity);
       this.#pending.set(chunk, channelDataHeaderLength + this.#pendingLength);
       this.#pendingLength += chunk.length;
       this.#pump ??= this.#runPump();
