@@ -16,6 +16,8 @@
  * | session error / DISCONNECT | every stream errors with the same error object |
  *
  * `stderr` shares the channel window: a stalled stderr reader stalls stdout, as in OpenSSH and Go.
+ * Readables are default streams with a ByteLengthQueuingStrategy (highWaterMark = window), not
+ * `type: 'bytes'`: a byte stream would transfer (detach) the buffer each packet's data is a view of.
  */
 import { ChannelClosedError, ProtocolError } from '../errors.js';
 import { encode, encodeFields } from '../codec/schema.js';
@@ -31,76 +33,18 @@ import * as Req from '../session/requests.js';
 import { ChannelSender } from './channel-sender.js';
 import { ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';
+import type {
+  ChannelCloseInfo,
+  ChannelCloseOptions,
+  ChannelHost,
+  ChannelInbound,
+  ChannelOptions,
+  ChannelRequestOptions,
+} from './channel-types.js';
 import { InboundWindow, OutboundWindow } from './window.js';
 import { pipeChannels } from './channel-pipe.js';
 
-/** How a channel ended, as `channel.closed` reports it. */
-export interface ChannelCloseInfo {
-  /** Who ended the channel: our CLOSE, the peer's CLOSE, or the session. */
-  closedBy: 'local' | 'remote' | 'session';
-  /** RFC 4254 §6.10 exit-status, when sent before CLOSE. */
-  exitStatus?: number;
-  /** RFC 4254 §6.10 exit-signal name (without "SIG"). */
-  exitSignal?: string;
-  coreDumped?: boolean;
-  errorMessage?: string;
-  /** The session error when `closedBy` is 'session'. */
-  error?: Error;
-}
-
-/** What `channel.close()` sends before CLOSE (RFC 4254 §6.10). */
-export type ChannelCloseOptions =
-  | { exitStatus: number }
-  | { exitSignal: string; coreDumped?: boolean; errorMessage?: string };
-
-/** A request we send on a channel (RFC 4254 §5.4). */
-export interface ChannelRequestOptions {
-  requestType: string;
-  wantReply?: boolean;
-  data?: Uint8Array;
-}
-
-/** A service that handles channel requests (see connection.ts "Services"). */
-export interface ChannelRequestService {
-  onChannelRequest?: RequestHandler<ChannelRequestEvent>;
-}
-
-/** What a channel needs from its connection. */
-export interface ChannelHost {
-  send(payload: Uint8Array): Promise<void>;
-  /** The channel sent CLOSE: its id leaves the channel table. */
-  release(channel: Channel): void;
-  /** The activated service that handles `requestType` on this channel, if any. */
-  requestService(channel: Channel, requestType: string): ChannelRequestService | undefined;
-}
-
-/** Peer events the connection routes to a channel (internal to lib/mux). */
-export interface ChannelInbound {
-  confirm(remoteId: number, initialWindow: number, maxPacket: number): void;
-  data(data: Uint8Array): void;
-  extendedData(dataTypeCode: number, data: Uint8Array): void;
-  windowAdjust(bytesToAdd: number): void;
-  eof(): void;
-  close(): void;
-  request(requestType: string, wantReply: boolean, data: Uint8Array): void;
-  /** Queues a request whose answer is not a CHANNEL_SUCCESS/FAILURE (initial channel request). */
-  queue(event: ChannelRequestEvent, respond: (success: boolean) => void): void;
-  reply(success: boolean): void;
-  fail(error: Error): void;
-  /** The channel was handed to its owner; requests start flowing once it had a chance to add a handler. */
-  deliver(): void;
-  readonly remoteId: number | undefined;
-}
-
-/** How the connection creates a channel. */
-export interface ChannelOptions {
-  host: ChannelHost;
-  channelType: string;
-  localId: number;
-  maxWindowSize: number;
-  maxPacketSize: number;
-  bind(inbound: ChannelInbound): void;
-}
+export type * from './channel-types.js';
 
 type Sink = WritableStreamDefaultController;
 type Source = ReadableStreamDefaultController<Uint8Array>;

@@ -9,6 +9,7 @@ import type { SessionConfig } from '../config.js';
 import { ProtocolExtensions } from '../algorithms.js';
 import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
+import { AcceptQueue } from './accept-queue.js';
 import { Channel, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
@@ -49,12 +50,6 @@ interface Entry {
   opening?: { resolve: (m: M.ChannelOpenConfirmation) => void; reject: (e: unknown) => void };
 }
 
-interface AcceptWaiter {
-  type: string | undefined;
-  resolve: (c: Channel) => void;
-  reject: (e: unknown) => void;
-}
-
 const empty = new Uint8Array(0);
 const noop = (): void => {};
 
@@ -77,8 +72,7 @@ export class Connection {
   readonly #keepAlive: KeepAlive;
   readonly #hasInitialRequestExtension: boolean;
   #initialSupport: Initial.InitialRequestSupport;
-  #incoming: Channel[] = [];
-  #acceptWaiters: AcceptWaiter[] = [];
+  readonly #incoming = new AcceptQueue();
   #nextId = 0;
   #error: Error | undefined;
 
@@ -247,10 +241,7 @@ export class Connection {
 
   /** The next incoming channel (of `channelType` when given), once it is confirmed. */
   acceptChannel(channelType?: string): Promise<Channel> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    const at = this.#incoming.findIndex((c) => channelType === undefined || c.channelType === channelType);
-    if (at >= 0) return Promise.resolve(this.#incoming.splice(at, 1)[0]!);
-    return new Promise((resolve, reject) => this.#acceptWaiters.push({ type: channelType, resolve, reject }));
+    return this.#incoming.accept(channelType);
   }
 
   /** RFC 4254 §4: sends a global request; resolves with the reply (true without want_reply). */
@@ -290,10 +281,7 @@ export class Connection {
       entry.inbound.fail(error);
     }
     this.#globals.fail(error);
-    const waiters = this.#acceptWaiters;
-    this.#acceptWaiters = [];
-    for (const w of waiters) w.reject(error);
-    this.#incoming = [];
+    this.#incoming.fail(error);
     this.#services.dispose();
   }
 
@@ -360,7 +348,7 @@ export class Connection {
       const service = this.#services.forChannelType(m.channelType);
       if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
       else if (this.onChannelOpening !== undefined) await this.onChannelOpening(event);
-      else if (!this.channelTypes.has(m.channelType) && !this.#acceptWaiters.some((w) => w.type === m.channelType)) {
+      else if (!this.channelTypes.has(m.channelType) && !this.#incoming.isAwaited(m.channelType)) {
         event.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${m.channelType}`);
       }
     } catch (error) {
@@ -383,14 +371,8 @@ export class Connection {
       }),
     ).catch(noop);
     entry.inbound.confirm(m.senderChannel, m.initialWindowSize, m.maximumPacketSize);
-    if (!event.handled) this.#deliverIncoming(entry.channel);
+    if (!event.handled) this.#incoming.deliver(entry.channel);
     entry.inbound.deliver();
-  }
-
-  #deliverIncoming(channel: Channel): void {
-    const at = this.#acceptWaiters.findIndex((w) => w.type === undefined || w.type === channel.channelType);
-    if (at < 0) return void this.#incoming.push(channel);
-    this.#acceptWaiters.splice(at, 1)[0]!.resolve(channel);
   }
 
   /** RFC 4254 §4: routes a peer global request to the extension, a service or `onRequest`. */
