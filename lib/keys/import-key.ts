@@ -105,9 +105,10 @@ async function importAnyFormat(data: string | Uint8Array, passphrase: string | u
   if (isSsh2PublicKey(text)) return parseSsh2PublicKey(text).key;
   if (isSsh2PrivateKey(text)) return parseSsh2PrivateKey(text, passphrase);
   if (isPem(text)) {
+    // Files may carry EC PARAMETERS or certificates next to the key: take the first key block.
     const blocks = readPemBlocks(text).filter((block) => block.label !== 'EC PARAMETERS');
     if (blocks.length === 0) throw new KeyError(`PEM data holds no key block (expected ${Object.keys(pemLabels).join(', ')})`);
-    return importPemBlock(blocks[0]!, passphrase);
+    return importPemBlock(blocks.find((block) => block.label in pemLabels) ?? blocks[0]!, passphrase);
   }
   if (text.startsWith('{')) return importJwk(text);
   const firstToken = text.split(/\s/, 1)[0]!;

