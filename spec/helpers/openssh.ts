@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getFreePort } from './free-port.js';
 import { OPENSSH_PATHS, createOpenSshKey, type OpenSshKeyType } from './openssh-client.js';
 
@@ -216,6 +216,8 @@ function launch(configPath: string, port: number, timeoutMs: number) {
     for (const listener of listeners) listener();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const watchdog = orphanWatchdog(child.pid!, dirname(configPath));
+  void exited.then(() => watchdog.kill());
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -234,6 +236,20 @@ function launch(configPath: string, port: number, timeoutMs: number) {
     });
   });
   return { child, ready, exited, logs: () => log, listeners };
+}
+
+/**
+ * Kills sshd if this process dies without stopping it (a worker killed by a signal runs no exit
+ * handlers), so no listener outlives the spec run.
+ */
+function orphanWatchdog(sshdPid: number, dir: string): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill "$2" 2>/dev/null; rm -rf "$3"';
+  const watchdog = spawn('/bin/sh', ['-c', script, 'sh', String(process.pid), String(sshdPid), dir], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  watchdog.unref();
+  return watchdog;
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
