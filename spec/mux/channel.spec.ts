@@ -167,8 +167,12 @@ describe('Channel stream contract', () => {
     const error = new Error('link lost');
     const writer = p.c.writable.getWriter();
     const reads = [p.c.readable, p.c.stderr, second[0].readable].map((r) => r.getReader().read());
+    p.s.onRequest = () => new Promise(() => {});
+    const request = p.c.request({ requestType: 'never-answered', wantReply: true });
+    await settle();
     p.close(error);
     for (const read of reads) await expect(read).rejects.toBe(error);
+    await expect(request).rejects.toBe(error);
     await expect(writer.write(bytes(1))).rejects.toBe(error);
     expect(await p.c.closed).toEqual({ closedBy: 'session', error });
     expect(await second[1].closed).toEqual({ closedBy: 'session', error });

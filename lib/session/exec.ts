@@ -1,0 +1,80 @@
+/**
+ * Server-side exec (RFC 4254 §6.5), opt-in: a channel request handler that runs the command of an
+ * `exec` request through node:child_process and wires the channel to it (data -> stdin, stdout ->
+ * data, stderr -> extended data 1, exit -> exit-status or exit-signal, then CLOSE). Also handles
+ * env (§6.4) and signal (§6.9) for that process. No pseudo-terminals: pty-req and shell are refused.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
+import type { Channel } from '../mux/channel.js';
+
+/** Options of `serveExec`. */
+export interface ExecOptions {
+  /** Shell that runs the command as `shell -c command`; default `/bin/sh`. */
+  shell?: string;
+  /** Working directory of the command; default the server's. */
+  cwd?: string;
+  /** Base environment; default the server's `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Which env requests are honoured (OpenSSH AcceptEnv); default `LANG` and `LC_*`. */
+  acceptEnv?: (name: string) => boolean;
+  /** Whether a command may run; default every command. */
+  authorize?: (command: string) => boolean | Promise<boolean>;
+}
+
+const noop = (): void => {};
+const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
+
+/**
+ * Handles env, exec and signal requests on `channel` by running one command per channel.
+ * @example for await (const ch of server.channels) serveExec(ch, { authorize: (cmd) => cmd === 'uptime' });
+ */
+export function serveExec(channel: Channel, options: ExecOptions = {}): void {
+  const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
+  const env: Record<string, string> = {};
+  let child: ChildProcess | undefined;
+  channel.onRequest = async (e) => {
+    switch (e.requestType) {
+      case 'env':
+        if (child !== undefined || !acceptEnv(e.name!)) return false;
+        env[e.name!] = e.value!;
+        return true;
+      case 'exec': {
+        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
+        child = await run(channel, e.command!, { ...options, env: { ...(options.env ?? process.env), ...env } });
+        return child !== undefined;
+      }
+      case 'signal':
+        return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);
+      default:
+        return false;
+    }
+  };
+}
+
+/** Spawns `command` and wires it to the channel; undefined when it could not start. */
+async function run(channel: Channel, command: string, options: ExecOptions): Promise<ChildProcess | undefined> {
+  const child = spawn(options.shell ?? '/bin/sh', ['-c', command], { cwd: options.cwd, env: options.env, stdio: 'pipe' });
+  const started = await new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+  if (!started) return undefined;
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (code, signal) => resolve([code, signal])),
+  );
+  // The command may exit without reading its input: EPIPE is expected, and the channel must not be
+  // cancelled for it (cancel would close it before exit-status is sent).
+  child.stdin!.on('error', noop);
+  void channel.readable.pipeTo(Writable.toWeb(child.stdin!) as WritableStream<Uint8Array>, { preventCancel: true }).catch(noop);
+  const stdout = (Readable.toWeb(child.stdout!) as ReadableStream<Uint8Array>).pipeTo(channel.writable).catch(noop);
+  const stderr = (Readable.toWeb(child.stderr!) as ReadableStream<Uint8Array>).pipeTo(channel.stderrWritable).catch(noop);
+  void channel.closed.then(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGHUP');
+  });
+  void (async () => {
+    const [[code, signal]] = await Promise.all([exited, stdout, stderr]);
+    await channel.close(signal !== null ? { exitSignal: signal.replace(/^SIG/, '') } : { exitStatus: code ?? 0 });
+  })();
+  return child;
+}

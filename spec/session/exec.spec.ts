@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { serveExec } from '../../lib/session/exec.js';
+import { connectionPair, readAll } from '../mux/pair.js';
+
+async function execPair(options?: Parameters<typeof serveExec>[1]) {
+  const p = connectionPair();
+  const [c, s] = await Promise.all([p.client.openChannel(), p.server.acceptChannel()]);
+  serveExec(s, options);
+  return { ...p, c, s };
+}
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+describe('serveExec', () => {
+  it('runs a command and returns its stdout, stderr and exit status', async () => {
+    const p = await execPair();
+    expect(await p.c.exec('printf out; printf err >&2; exit 3')).toBe(true);
+    const [out, err] = await Promise.all([readAll(p.c.readable), readAll(p.c.stderr)]);
+    expect([text(out), text(err)]).toEqual(['out', 'err']);
+    expect(await p.c.closed).toEqual({ closedBy: 'remote', exitStatus: 3 });
+  });
+
+  it('pipes channel data through cat intact', async () => {
+    const p = await execPair();
+    expect(await p.c.exec('cat')).toBe(true);
+    const payload = new Uint8Array(2 << 20).map((_, i) => (i * 7) & 0xff);
+    const echoed = readAll(p.c.readable);
+    const writer = p.c.writable.getWriter();
+    await writer.write(payload);
+    await writer.close();
+    const hash = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    expect(hash(await echoed)).toBe(hash(payload));
+    expect(await p.c.closed).toMatchObject({ exitStatus: 0 });
+  });
+
+  it('passes accepted env requests and refuses others', async () => {
+    const p = await execPair();
+    expect(await p.c.setEnv('LANG', 'C.UTF-8')).toBe(true);
+    expect(await p.c.setEnv('PATH', '/nowhere')).toBe(false);
+    await p.c.exec('printf %s "$LANG"');
+    expect(text(await readAll(p.c.readable))).toBe('C.UTF-8');
+  });
+
+  it('delivers a signal request and reports exit-signal', async () => {
+    const p = await execPair();
+    await p.c.exec('exec sleep 10'); // signals go to the shell's process, as in OpenSSH
+    await p.c.signal('TERM');
+    expect(await p.c.closed).toMatchObject({ closedBy: 'remote', exitSignal: 'TERM' });
+  });
+
+  it('refuses unauthorized commands, pty-req and a second exec', async () => {
+    const p = await execPair({ authorize: (command) => command !== 'rm -rf /' });
+    expect(await p.c.requestPty({ term: 'xterm', columns: 80, rows: 24 })).toBe(false);
+    expect(await p.c.exec('rm -rf /')).toBe(false);
+    expect(await p.c.exec('cat')).toBe(true);
+    expect(await p.c.exec('cat')).toBe(false);
+    await p.c.writable.close();
+    expect(await p.c.closed).toMatchObject({ exitStatus: 0 });
+  });
+});
