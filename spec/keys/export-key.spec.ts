@@ -94,6 +94,12 @@ describe('exportPrivateKey', () => {
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBe(70);
   });
 
+  it('writes RSA CRT values that openssl rsa -check accepts after ssh-keygen converts our OpenSSH file to PEM', async () => {
+    const file = writeKeyFile(work.path('crt-check'), await exportPrivateKey(keys.get('rsa2048')!, KeyFormat.OpenSsh));
+    sshKeygen(['-q', '-p', '-P', '', '-N', '', '-m', 'PEM', '-f', file]);
+    expect(openssl(['rsa', '-check', '-noout', '-in', file])).toMatch(/RSA key ok/);
+  });
+
   it('changes the passphrase of our OpenSSH file with ssh-keygen -p and reads the result', async () => {
     const key = keys.get('ecdsa384')!;
     const file = writeKeyFile(work.path('repass'), await exportPrivateKey(key, KeyFormat.OpenSsh, pass));

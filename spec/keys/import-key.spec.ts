@@ -40,6 +40,7 @@ beforeAll(() => {
     // Re-encrypt copies: passphrase in OpenSSH format, then PEM and PKCS8 with and without passphrase.
     const variants: [string, string[], string | undefined, boolean][] = [
       ['openssh-pw', ['-N', pass], pass, true],
+      ['rfc4716', ['-m', 'RFC4716', '-N', ''], undefined, true],
       ['pem', ['-m', 'PEM', '-N', ''], undefined, false],
       ['pem-pw', ['-m', 'PEM', '-N', pass], pass, false],
       ['pkcs8', ['-m', 'PKCS8', '-N', ''], undefined, false],
