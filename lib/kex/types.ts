@@ -35,8 +35,11 @@ export interface KexMethod {
   /** node:crypto hash for the exchange hash and the KDF. */
   readonly hash: 'sha256' | 'sha384' | 'sha512';
   readonly publicEncoding: PublicValueEncoding;
-  /** Client: fresh ephemeral keys. `randomBytes` is the injected source where the method can use it. */
+  /**
+   * Client: fresh ephemeral keys. Every registered method draws all of its ephemeral secrets
+   * (scalars, exponents, ML-KEM seeds) from `randomBytes`, so a seeded source reproduces an exchange.
+   */
   client(randomBytes: (n: number) => Uint8Array): KexEphemeral;
-  /** Server: answer the client's public value. Throws ProtocolError on an invalid value. */
+  /** Server: answer the client's public value. Throws ProtocolError (KEY_EXCHANGE_FAILED) on an invalid value. */
   server(clientPublicValue: Uint8Array, randomBytes: (n: number) => Uint8Array): KexServerResult;
 }
