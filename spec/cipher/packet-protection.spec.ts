@@ -133,4 +133,23 @@ describe('packet protection', () => {
     const packet = buildPacket(randomBytes(20), sealing);
     expect(() => sealing.seal(0, packet.subarray(0, packet.length - 1))).toThrow(/Cannot seal/);
   });
+
+  it('refuses to open a packet whose length was not decrypted first, or of the wrong size', () => {
+    const { sealing, opening } = pair('aes128-ctr', 'hmac-sha2-256');
+    const wire = sealing.seal(0, buildPacket(randomBytes(20), sealing)).slice();
+    expect(() => opening.open(0, wire)).toThrow(/Packet 0 opened before its length was decrypted/);
+    opening.decryptLength(0, wire.subarray(0, opening.lengthPrefixBytes));
+    expect(() => opening.open(0, wire.subarray(0, wire.length - 1))).toThrow(`Packet 0 has ${wire.length - 1} bytes, expected ${wire.length}`);
+  });
+
+  it('refuses a non-AEAD cipher without a MAC algorithm', () => {
+    expect(() => cipherAlgorithms.get('aes256-ctr')!.sealing(randomKeys(), undefined)).toThrow('Cipher aes256-ctr needs a MAC algorithm');
+  });
+
+  it('refuses AES-GCM key material shorter than the algorithm needs', () => {
+    const keys = { iv: randomBytes(12), encryptionKey: randomBytes(16), integrityKey: new Uint8Array(0) };
+    expect(() => cipherAlgorithms.get('aes256-gcm@openssh.com')!.opening(keys, undefined)).toThrow(
+      'Cipher aes256-gcm@openssh.com needs a 32-byte key and 12-byte IV, got 16 and 12',
+    );
+  });
 });
