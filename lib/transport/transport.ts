@@ -321,14 +321,17 @@ export class Transport {
   async #readLoop(): Promise<void> {
     const reader = this.#byteReader!;
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (this.#closeInfo) return;
-        if (done) {
-          this.#reader.assertDrained();
-          throw new DisconnectError(DisconnectReason.connectionLost, 'Connection closed by peer');
+      // Bytes that arrived with the identification line may already hold whole packets.
+      for (let first = true; ; first = false) {
+        if (!first) {
+          const { value, done } = await reader.read();
+          if (this.#closeInfo) return;
+          if (done) {
+            this.#reader.assertDrained();
+            throw new DisconnectError(DisconnectReason.connectionLost, 'Connection closed by peer');
+          }
+          this.#reader.push(value);
         }
-        this.#reader.push(value);
         let payload: Uint8Array | undefined;
         while (!this.#closeInfo && (payload = this.#reader.next()) !== undefined) this.#dispatch(payload);
         if (this.#reader.awaitingKeys && !this.#closeInfo) throw new ProtocolError('NEWKEYS received without a key exchange');
@@ -414,6 +417,32 @@ export class Transport {
     void this.#end({ reason, description: sshError.message, error: sshError, initiatedBy: sshError instanceof ProtocolError ? 'local' : 'remote' });
   }
 
+  /**
+   * Lets queued bytes (our DISCONNECT) drain before the reader is cancelled: cancelling a
+   * socket's readable destroys the socket. Closing can wait on the peer, so it is bounded.
+   */
+  #release(error: Error): void {
+    const writer = this.#byteWriter;
+    const reader = this.#byteReader;
+    const cancel = (): void => void reader?.cancel(error).catch(() => {});
+    if (!writer) return cancel();
+    const timer = setTimeout(() => {
+      writer.abort(error).catch(() => {});
+      cancel();
+    }, 2000);
+    timer.unref?.();
+    writer.close().then(
+      () => {
+        clearTimeout(timer);
+        cancel();
+      },
+      () => {
+        clearTimeout(timer);
+        cancel();
+      },
+    );
+  }
+
   async #end(info: SessionCloseInfo): Promise<void> {
     if (this.#closeInfo) return;
     this.#closeInfo = info;
@@ -427,13 +456,8 @@ export class Transport {
       // Upper layers must not prevent the transport from closing.
     }
     this.#reader.destroy();
-    const writer = this.#byteWriter;
-    const reader = this.#byteReader;
-    await Promise.allSettled([
-      writer ? writer.close().catch(() => writer.abort(error)) : undefined,
-      reader?.cancel(error),
-    ]);
     this.#writer.destroy();
+    this.#release(error);
     if (info.error) this.#closedReject(info.error);
     else this.#closedResolve(info);
   }
