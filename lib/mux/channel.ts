@@ -29,7 +29,7 @@ import {
   ChannelSuccess,
   encodeChannelWindowAdjust,
 } from '../codec/messages/connection.js';
-import * as Req from '../session/requests.js';
+import * as Req from '../codec/messages/session-requests.js';
 import { ChannelSender } from './channel-sender.js';
 import { ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';

@@ -5,7 +5,7 @@
  * connection.ts and channel.ts.
  */
 import { ChannelOpenFailureReason } from '../errors.js';
-import { decodeSessionRequest, type SessionRequestFields } from '../session/requests.js';
+import { decodeSessionRequest, type SessionRequestFields } from '../codec/messages/session-requests.js';
 import type { Channel } from './channel.js';
 
 /** What a request handler returns: truthy = SUCCESS, falsy or nothing = FAILURE. */

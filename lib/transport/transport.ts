@@ -5,7 +5,7 @@
  * EXT_INFO (RFC 8308), IGNORE/DEBUG/UNIMPLEMENTED/DISCONNECT. Upper layers see whole messages
  * through `onMessage` and send through `send`, whose promise is the backpressure of the link.
  */
-import { DisconnectError, DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import { DisconnectError, DisconnectReason, HostKeyError, ProtocolError, SshError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
 import { SshReader, SshWriter } from '../codec/wire.js';
 import { Disconnect, MessageType, Unimplemented } from '../codec/messages/transport.js';
@@ -286,6 +286,11 @@ export class Transport {
   }
 
   #onKexComplete(outcome: KexOutcome): void {
+    if (!outcome.initial && !this.isServer && outcome.hostKey && this.hostKey && !outcome.hostKey.equals(this.hostKey)) {
+      // A re-key must not swap the server's identity under an authenticated session.
+      this.#fail(new HostKeyError(`Server host key changed during re-key (${this.hostKey.keyType} to ${outcome.hostKey.keyType})`));
+      return;
+    }
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
     if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();

@@ -4,9 +4,9 @@
  * decoded into the typed fields a request event exposes. Only data: sending and dispatching
  * belong to lib/mux/channel.ts. Terminal modes follow RFC 4254 §8.
  */
-import { ProtocolError } from '../errors.js';
-import { boolean, decodeFields, encodeFields, string, uint32, utf8, type Field, type MessageValue } from '../codec/schema.js';
-import { SshWriter, utf8Decode } from '../codec/wire.js';
+import { ProtocolError } from '../../errors.js';
+import { boolean, decodeFields, encodeFields, string, uint32, utf8, type Field, type MessageValue } from '../schema.js';
+import { SshWriter, utf8Decode } from '../wire.js';
 
 /** A `string` field holding text that is not required to be UTF-8 (commands, RFC 4254 §6.5). */
 const text: Field<string> = { read: (r) => utf8Decode(r.string()), write: (w, v) => void w.string(v) };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../lib/errors.js';
-import type { ChannelRequestEvent } from '../../lib/mux/events.js';
-import { decodeTerminalModes, encodeTerminalModes, TerminalMode } from '../../lib/session/requests.js';
-import { connectionPair } from '../mux/pair.js';
+import { ProtocolError } from '../../../lib/errors.js';
+import type { ChannelRequestEvent } from '../../../lib/mux/events.js';
+import { decodeTerminalModes, encodeTerminalModes, TerminalMode } from '../../../lib/codec/messages/session-requests.js';
+import { connectionPair } from '../../mux/pair.js';
 
 async function channelPair() {
   const pair = connectionPair();
@@ -49,8 +49,8 @@ describe('RFC 4254 §6 request helpers', () => {
 
   it('rejects a malformed exec payload with ProtocolError', async () => {
     const p = await channelPair();
-    const { encode } = await import('../../lib/codec/schema.js');
-    const { ChannelRequest } = await import('../../lib/codec/messages/connection.js');
+    const { encode } = await import('../../../lib/codec/schema.js');
+    const { ChannelRequest } = await import('../../../lib/codec/messages/connection.js');
     const bad = encode(ChannelRequest, { recipientChannel: p.s.channelId, requestType: 'exec', wantReply: true, data: new Uint8Array([0, 0, 0, 9, 1]) });
     expect(() => p.server.handleMessage(bad)).toThrow(ProtocolError);
   });

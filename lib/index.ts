@@ -1,0 +1,55 @@
+/**
+ * ssh-streams: an SSH2 client and server on WHATWG Web Streams. Public entry point: sessions,
+ * channels, configuration, algorithm names, errors and key generation. Key import/export lives in
+ * `ssh-streams/keys`, TCP wrappers in `ssh-streams/tcp`, port forwarding in `ssh-streams/forwarding`.
+ */
+export { SessionConfig } from './config.js';
+export type { MessageHandler, ServiceActivation, ServiceFactory, ServiceRegistration } from './config.js';
+export { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
+export {
+  SshError,
+  ProtocolError,
+  DisconnectError,
+  AlgorithmNegotiationError,
+  HostKeyError,
+  AuthenticationError,
+  ChannelOpenError,
+  ChannelClosedError,
+  KeyError,
+  DisconnectReason,
+  ChannelOpenFailureReason,
+} from './errors.js';
+export { SshSession } from './ssh-session.js';
+export type { ConnectOptions, SessionMetrics } from './ssh-session.js';
+export { ClientSession } from './client-session.js';
+export type { ClientAuthenticatingEvent, ClientAuthenticationResult } from './client-session.js';
+export { ServerSession } from './server-session.js';
+export type { ServerSessionOptions } from './server-session.js';
+export type { Duplex, SessionCloseInfo } from './transport/transport.js';
+export type { KexOutcome } from './transport/handshake.js';
+export type { NegotiatedAlgorithms } from './kex/negotiate.js';
+export { InfoRequest, PartialSuccess } from './auth/types.js';
+export type {
+  AuthenticationResult,
+  AuthenticationType,
+  ClientCredentials,
+  KeyboardInteractiveResponder,
+  PrivateKeySource,
+  Prompt,
+  ServerAuthenticatingEvent,
+  ServerAuthenticatingHandler,
+} from './auth/types.js';
+export { Channel } from './mux/channel.js';
+export type { ChannelCloseInfo, ChannelCloseOptions, ChannelRequestOptions } from './mux/channel-types.js';
+export { Connection } from './mux/connection.js';
+export type { OpenChannelInit } from './mux/connection.js';
+export { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent } from './mux/events.js';
+export type { RequestHandler, RequestResult } from './mux/events.js';
+export type { GlobalRequestOptions, GlobalRequestReply } from './mux/global-requests.js';
+export type { ConnectionService } from './mux/services.js';
+export { TerminalMode } from './codec/messages/session-requests.js';
+export type { PtyOptions, TerminalModes, WindowSize } from './codec/messages/session-requests.js';
+export { serveExec } from './session/exec.js';
+export type { ExecOptions } from './session/exec.js';
+export { KeyPair, generateKeyPair } from './keys/key-pair.js';
+export type { GenerateKeyPairOptions, KeyType, PublicKeyAlgorithmName } from './keys/key-pair.js';

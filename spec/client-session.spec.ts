@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { ClientSession } from '../lib/client-session.js';
+import { ServerSession } from '../lib/server-session.js';
+import { SessionConfig } from '../lib/config.js';
+import { generateKeyPair } from '../lib/keys/key-pair.js';
+import { HostKeyError, SshError } from '../lib/errors.js';
+import { serveExec } from '../lib/session/exec.js';
+import type { Channel } from '../lib/mux/channel.js';
+import { duplexPair, readAll } from './helpers/pipes.js';
+import { sessionPair, testHostKey } from './helpers/pairs.js';
+
+async function drain(readable: ReadableStream<Uint8Array>): Promise<string> {
+  return Buffer.from(await readAll(readable)).toString('utf8');
+}
+
+describe('ClientSession', () => {
+  it('refuses the connection when no handler verifies the host key', async () => {
+    const [a, b] = duplexPair();
+    const client = new ClientSession();
+    const server = new ServerSession(SessionConfig.default(), { hostKeys: [await testHostKey()] });
+    const results = await Promise.allSettled([client.connect(a), server.connect(b)]);
+    expect(results[0].status).toBe('rejected');
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(HostKeyError);
+    const serverEnd = await server.closed.catch((e) => e);
+    expect(serverEnd.reason).toBe(9);
+  });
+
+  it('rejects a server whose key differs from the pinned one (host key pinning)', async () => {
+    const pinned = await generateKeyPair('ssh-ed25519');
+    const [a, b] = duplexPair();
+    const client = new ClientSession();
+    client.onAuthenticating = (e) => e.publicKey.equals(pinned);
+    const server = new ServerSession(SessionConfig.default(), { hostKeys: [await testHostKey()] });
+    const [c] = await Promise.allSettled([client.connect(a), server.connect(b)]);
+    expect((c as PromiseRejectedResult).reason.message).toMatch(/refused by onAuthenticating/);
+  });
+
+  it('authenticates, opens a channel and echoes data through pipeTo', async () => {
+    const { client, server } = await sessionPair();
+    expect(server.username).toBe('user');
+    expect(server.principal).toBe(true);
+    void (async () => {
+      for await (const ch of server.channels) void ch.readable.pipeTo(ch.writable);
+    })();
+    const channel = await client.openChannel();
+    const writer = channel.writable.getWriter();
+    const text = 'hello over ssh-streams\n'.repeat(5000);
+    void writer.write(new TextEncoder().encode(text)).then(() => writer.close());
+    expect(await drain(channel.readable)).toBe(text);
+    await client.close();
+    await expect(server.closed).resolves.toMatchObject({ initiatedBy: 'remote' });
+  });
+
+  it('refuses channels and global requests before authentication', async () => {
+    const { client } = await sessionPair({ authenticate: false });
+    await expect(client.openChannel()).rejects.toThrow(/not authenticated yet/);
+    await client.close();
+  });
+
+  it('runs a command with exec and reports its output and exit status', async () => {
+    const { client, server } = await sessionPair();
+    void (async () => {
+      for await (const ch of server.channels) serveExec(ch);
+    })();
+    const channel = await client.openChannel();
+    expect(await channel.exec('echo out; echo err >&2; exit 3')).toBe(true);
+    channel.writable.getWriter().close().catch(() => {});
+    const [out, err] = await Promise.all([drain(channel.readable), drain(channel.stderr)]);
+    expect(out).toBe('out\n');
+    expect(err).toBe('err\n');
+    expect((await channel.closed).exitStatus).toBe(3);
+    await client.close();
+  });
+
+  it('runs a session inside a channel of another session (SSH over SSH)', async () => {
+    const { client: outer, server: outerServer } = await sessionPair();
+    const innerServerKey = await generateKeyPair('ecdsa-sha2-nistp256');
+    const innerDone = (async () => {
+      const ch = await outerServer.acceptChannel();
+      const inner = new ServerSession(SessionConfig.default(), { hostKeys: [innerServerKey] });
+      inner.onAuthenticating = (e) => e.username === 'deep';
+      await inner.connect(ch);
+      const innerChannel = await inner.acceptChannel();
+      await innerChannel.readable.pipeTo(innerChannel.writable);
+    })();
+    const tunnel = await outer.openChannel();
+    const inner = new ClientSession();
+    inner.onAuthenticating = (e) => e.publicKey.equals(innerServerKey);
+    await inner.connect(tunnel);
+    expect(await inner.authenticate({ username: 'deep' })).toBe(true);
+    const ch = await inner.openChannel();
+    const w = ch.writable.getWriter();
+    void w.write(new TextEncoder().encode('nested')).then(() => w.close());
+    expect(await drain(ch.readable)).toBe('nested');
+    await innerDone;
+    expect(inner.algorithms!.serverHostKey).toBe('ecdsa-sha2-nistp256');
+    await outer.close();
+  });
+
+  it('delivers a custom message number to config.messageHandlers', async () => {
+    const serverConfig = SessionConfig.default();
+    const got: number[][] = [];
+    serverConfig.messageHandlers.set(200, (payload) => void got.push([...payload]));
+    const { client } = await sessionPair({ serverConfig });
+    await client.sendMessage(new Uint8Array([200, 7, 8]));
+    for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(got).toEqual([[200, 7, 8]]);
+    await client.close();
+  });
+
+  it('moves 64 MiB each way intact while the session re-keys', async () => {
+    const config = () => Object.assign(SessionConfig.default(), { keyRotationThreshold: 8 * 1024 * 1024 });
+    const { client, server } = await sessionPair({ clientConfig: config(), serverConfig: config() });
+    const size = 64 * 1024 * 1024;
+    const chunk = 256 * 1024;
+    const source = (seed: number) => {
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(c) {
+          const n = Math.min(chunk, size - sent);
+          if (n === 0) return c.close();
+          const b = new Uint8Array(n);
+          for (let i = 0; i < n; i += 4096) b[i] = (i + sent + seed) & 0xff;
+          sent += n;
+          c.enqueue(b);
+        },
+      });
+    };
+    const expected = async (seed: number) => {
+      const h = createHash('sha256');
+      const r = source(seed).getReader();
+      for (;;) {
+        const { value, done } = await r.read();
+        if (done) return h.digest('hex');
+        h.update(value);
+      }
+    };
+    const hashOf = async (readable: ReadableStream<Uint8Array>) => {
+      const h = createHash('sha256');
+      let n = 0;
+      for await (const c of readable) {
+        h.update(c);
+        n += c.length;
+      }
+      return { hash: h.digest('hex'), n };
+    };
+    const serverSide = (async () => {
+      const ch: Channel = await server.acceptChannel();
+      const [received] = await Promise.all([hashOf(ch.readable), source(2).pipeTo(ch.writable)]);
+      return received;
+    })();
+    const ch = await client.openChannel();
+    const [atClient] = await Promise.all([hashOf(ch.readable), source(1).pipeTo(ch.writable)]);
+    const atServer = await serverSide;
+    expect(atServer).toEqual({ hash: await expected(1), n: size });
+    expect(atClient).toEqual({ hash: await expected(2), n: size });
+    expect(client.metrics.keyExchanges).toBeGreaterThanOrEqual(7);
+    await client.close();
+  }, 120_000);
+
+  it('fails pending channel operations with the session error when the peer disconnects', async () => {
+    const { client, server } = await sessionPair();
+    const accepted = server.acceptChannel();
+    const ch = await client.openChannel();
+    await accepted;
+    const reading = ch.readable.getReader().read().catch((e) => e);
+    await server.close(11, 'bye');
+    const err = await reading;
+    expect(err).toBeInstanceOf(SshError);
+  });
+});
