@@ -1,0 +1,6 @@
+/** ssh-streams/tcp: TCP wrappers (node:net) around client and server sessions. */
+export { TcpClient } from './tcp-client.js';
+export type { OpenSessionOptions } from './tcp-client.js';
+export { TcpServer } from './tcp-server.js';
+export type { ServerCredentials } from './tcp-server.js';
+export { socketToDuplex } from './socket-duplex.js';
