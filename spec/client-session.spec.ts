@@ -109,10 +109,10 @@ describe('ClientSession', () => {
     await client.close();
   });
 
-  it('moves 64 MiB each way intact while the session re-keys', async () => {
-    const config = () => Object.assign(SessionConfig.default(), { keyRotationThreshold: 8 * 1024 * 1024 });
+  it('moves 256 MiB each way intact (SHA-256) while the session re-keys', async () => {
+    const config = () => Object.assign(SessionConfig.default(), { keyRotationThreshold: 32 * 1024 * 1024 });
     const { client, server } = await sessionPair({ clientConfig: config(), serverConfig: config() });
-    const size = 64 * 1024 * 1024;
+    const size = 256 * 1024 * 1024;
     const chunk = 256 * 1024;
     const source = (seed: number) => {
       let sent = 0;
@@ -158,6 +158,35 @@ describe('ClientSession', () => {
     expect(client.metrics.keyExchanges).toBeGreaterThanOrEqual(7);
     await client.close();
   }, 120_000);
+
+  it('keeps other channels, global requests and a re-key moving while one reader is stalled', async () => {
+    const { client, server } = await sessionPair();
+    server.onRequest = (e) => e.requestType === 'ping';
+    const serverChannels: Channel[] = [];
+    void (async () => {
+      for await (const ch of server.channels) serverChannels.push(ch);
+    })();
+    const stalled = await client.openChannel();
+    const moving = await client.openChannel();
+    for (let i = 0; i < 100 && serverChannels.length < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    // Fill the stalled channel's window completely: nobody reads it on the client.
+    const stalledWriter = serverChannels[0]!.writable.getWriter();
+    const blocked = stalledWriter.write(new Uint8Array(8 * 1024 * 1024));
+    const echo = serverChannels[1]!.readable.pipeTo(serverChannels[1]!.writable);
+    await client.rekey();
+    expect(await client.request({ requestType: 'ping', wantReply: true })).toBe(true);
+    const w = moving.writable.getWriter();
+    void w.write(new Uint8Array(3 * 1024 * 1024).fill(5)).then(() => w.close());
+    const back = await readAll(moving.readable);
+    expect(back.length).toBe(3 * 1024 * 1024);
+    await echo;
+    let settled = false;
+    void blocked.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    expect(client.metrics.keyExchanges).toBe(2);
+    await client.close();
+  });
 
   it('fails pending channel operations with the session error when the peer disconnects', async () => {
     const { client, server } = await sessionPair();

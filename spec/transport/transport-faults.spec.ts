@@ -9,6 +9,7 @@ import { PacketWriter } from '../../lib/transport/packet-writer.js';
 import { PacketReader } from '../../lib/transport/packet-reader.js';
 import { createPacketProtection } from '../../lib/cipher/registry.js';
 import { encode } from '../../lib/codec/schema.js';
+import { SshWriter } from '../../lib/codec/wire.js';
 import { KexInit, Ignore, Debug } from '../../lib/codec/messages/transport.js';
 import { SessionConfig } from '../../lib/config.js';
 import { DisconnectError, ProtocolError, SshError } from '../../lib/errors.js';
@@ -61,10 +62,10 @@ function rawPeer(end: ByteDuplex) {
   };
 }
 
-function kexInit(): Uint8Array {
+function kexInit(options: { kex?: string[]; firstKexPacketFollows?: boolean } = {}): Uint8Array {
   return encode(KexInit, {
     cookie: new Uint8Array(16),
-    kexAlgorithms: ['curve25519-sha256', 'kex-strict-c-v00@openssh.com'],
+    kexAlgorithms: options.kex ?? ['curve25519-sha256', 'kex-strict-c-v00@openssh.com'],
     serverHostKeyAlgorithms: ['ssh-ed25519'],
     encryptionAlgorithmsClientToServer: ['aes256-gcm@openssh.com'],
     encryptionAlgorithmsServerToClient: ['aes256-gcm@openssh.com'],
@@ -74,7 +75,7 @@ function kexInit(): Uint8Array {
     compressionAlgorithmsServerToClient: ['none'],
     languagesClientToServer: [],
     languagesServerToClient: [],
-    firstKexPacketFollows: false,
+    firstKexPacketFollows: options.firstKexPacketFollows ?? false,
     reserved: 0,
   });
 }
@@ -83,6 +84,7 @@ async function serverAgainst(script: (peer: ReturnType<typeof rawPeer>) => Promi
   const [a, b] = duplexPair();
   const server = new Transport({ isServer: true, config: SessionConfig.default(), hostKeys: [await getHostKey()] });
   const connecting = server.connect(b);
+  connecting.catch(() => {});
   const peer = rawPeer(a);
   await peer.raw(enc('SSH-2.0-scripted\r\n'));
   await script(peer);
@@ -141,6 +143,27 @@ describe('Transport with bad input from the peer', () => {
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.message).toMatch(/Unexpected message 2 during strict initial key exchange/);
     expect(disconnectReasonSent(peer)).toBe(2);
+  });
+
+  it('ignores a wrongly guessed first kex packet and answers the real one (RFC 4253 §7)', async () => {
+    const { ecdhSha2Nistp256 } = await import('../../lib/kex/ecdh-nist.js');
+    // The negotiated method is the client's first that the server supports: ecdh-sha2-nistp256.
+    const ephemeral = ecdhSha2Nistp256.client(randomBytes);
+    let peerRef: ReturnType<typeof rawPeer> | undefined;
+    const { peer } = await serverAgainst(async (p) => {
+      peerRef = p;
+      // The guess is wrong because the two sides' first kex methods differ; its packet must be ignored.
+      await p.packet(kexInit({ kex: ['ecdh-sha2-nistp256', 'curve25519-sha256'], firstKexPacketFollows: true }));
+      await p.packet(new Uint8Array([30, 0, 0, 0, 3, 9, 9, 9]));
+      const w = new SshWriter();
+      w.byte(30).string(ephemeral.publicValue);
+      await p.packet(w.toBytes());
+      for (let i = 0; i < 200 && !p.received.some((m) => m[0] === 31); i++) await new Promise((r) => setTimeout(r, 2));
+      await p.close();
+    });
+    expect(peerRef).toBeDefined();
+    const reply = peer.received.find((m) => m[0] === 31);
+    expect(reply, 'KEX_ECDH_REPLY').toBeDefined();
   });
 
   it('rejects a strict KEXINIT that is not the first packet', async () => {
