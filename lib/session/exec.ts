@@ -5,7 +5,7 @@
  * env (§6.4) and signal (§6.9) for that process. No pseudo-terminals: pty-req and shell are refused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Readable, Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
 
 /** Options of `serveExec`. */
@@ -66,9 +66,9 @@ async function run(channel: Channel, command: string, options: ExecOptions): Pro
   // The command may exit without reading its input: EPIPE is expected, and the channel must not be
   // cancelled for it (cancel would close it before exit-status is sent).
   child.stdin!.on('error', noop);
-  void channel.readable.pipeTo(Writable.toWeb(child.stdin!) as WritableStream<Uint8Array>, { preventCancel: true }).catch(noop);
-  const stdout = (Readable.toWeb(child.stdout!) as ReadableStream<Uint8Array>).pipeTo(channel.writable).catch(noop);
-  const stderr = (Readable.toWeb(child.stderr!) as ReadableStream<Uint8Array>).pipeTo(channel.stderrWritable).catch(noop);
+  void pumpIn(channel.readable, child.stdin!).catch(noop);
+  const stdout = pumpOut(child.stdout!, channel.writable).catch(noop);
+  const stderr = pumpOut(child.stderr!, channel.stderrWritable).catch(noop);
   void channel.closed.then(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGHUP');
   });
@@ -77,4 +77,34 @@ async function run(channel: Channel, command: string, options: ExecOptions): Pro
     await channel.close(signal !== null ? { exitSignal: signal.replace(/^SIG/, '') } : { exitStatus: code ?? 0 });
   })();
   return child;
+}
+
+/**
+ * Copies a process output into a channel stream with backpressure. Written with readers and
+ * writers rather than pipeTo so that it works whichever Web Streams implementation made the channel.
+ */
+async function pumpOut(source: Readable, sink: WritableStream<Uint8Array>): Promise<void> {
+  const writer = sink.getWriter();
+  try {
+    for await (const chunk of source) await writer.write(chunk as Uint8Array);
+    await writer.close();
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+/** Copies channel data into the process's stdin, waiting for 'drain' when its buffer is full. */
+async function pumpIn(source: ReadableStream<Uint8Array>, sink: Writable): Promise<void> {
+  const reader = source.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (sink.destroyed) return;
+      if (!sink.write(value)) await new Promise((resolve) => sink.once('drain', resolve).once('close', resolve));
+    }
+    sink.end();
+  } finally {
+    reader.releaseLock();
+  }
 }
