@@ -53,7 +53,11 @@ export async function execText(client: ClientSession, command: string, input = '
   const channel = await client.openChannel();
   if (!(await channel.exec(command))) throw new Error(`exec ${command} was refused`);
   const writer = channel.writable.getWriter();
-  const sent = (input === '' ? Promise.resolve() : writer.write(new TextEncoder().encode(input))).then(() => writer.close());
+  // A quick command may exit, and the server CLOSE the channel, before our EOF: the writer then
+  // rejects, as the channel contract says, and that is no failure of the command.
+  const sent = (input === '' ? Promise.resolve() : writer.write(new TextEncoder().encode(input)))
+    .then(() => writer.close())
+    .catch(() => {});
   const [stdout, stderr] = await Promise.all([text(channel.readable), text(channel.stderr), sent]);
   return { stdout, stderr, exitStatus: (await channel.closed).exitStatus };
 }
