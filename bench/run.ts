@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: ssh-streams, ssh2 and dev-tunnels-ssh side by side on 127.0.0.1 TCP, each
+ * library's client and server in this one process. Prints a table and writes
+ * bench/results/latest.json. Options (argv or env): --quick (BENCH_QUICK=1) for small sizes,
+ * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBenchmark } from './scenarios.js';
+import { formatTable } from './table.js';
+import { sshStreamsPeer } from './peers/ssh-streams.js';
+import { ssh2HasNativeAddon, ssh2Peer } from './peers/ssh2.js';
+import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
+import type { BenchOptions } from './types.js';
+
+const MiB = 1024 * 1024;
+
+function option(name: string, envName: string): string | undefined {
+  const flag = process.argv.slice(2).find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (flag !== undefined) return flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : 'true';
+  return process.env[envName];
+}
+
+const quick = option('quick', 'BENCH_QUICK') !== undefined;
+const mib = Number(option('bytes', 'BENCH_MIB') ?? (quick ? 16 : 256));
+const options: BenchOptions = {
+  bytes: mib * MiB,
+  chunkSize: 64 * 1024,
+  setupSamples: quick ? 5 : 20,
+  channels: quick ? 100 : 1000,
+  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
+  only: (option('only', 'BENCH_ONLY') ?? '').split(',').filter(Boolean),
+  log: (line) => console.error(line),
+};
+
+const peers = [sshStreamsPeer, ssh2Peer, devTunnelsPeer];
+const unknown = options.only.filter((name) => !peers.some((p) => p.name === name));
+if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}`);
+
+const results = await runBenchmark(peers, options);
+const environment = {
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+  ssh2NativeAddon: ssh2HasNativeAddon(),
+  arrangement: 'each library: client and server in one process, 127.0.0.1 TCP',
+};
+console.log(formatTable(results));
+console.log(`\nNode ${environment.node}, ${environment.cpu}; ssh2 native addon: ${environment.ssh2NativeAddon ? 'yes' : 'no'}`);
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = join(root, 'bench', 'results', 'latest.json');
+mkdirSync(dirname(out), { recursive: true });
+const { log: _log, ...recorded } = options;
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), environment, options: recorded, results }, null, 2)}\n`);
+console.log(`Results written to ${out}`);

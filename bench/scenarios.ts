@@ -1,0 +1,126 @@
+/**
+ * The three measurements of `npm run bench`, run peer by peer in one process: single-channel
+ * bulk throughput per cipher and direction, session setup time (connect + kex + auth + first
+ * channel), and many concurrent channels on one session (open time, memory per channel).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { BenchOptions, BenchResult, ChannelsResult, Direction, Peer, PeerServer, SetupResult, ThroughputResult } from './types.js';
+
+const directions: readonly Direction[] = ['client-to-server', 'server-to-client'];
+
+/** A full collection, so heap figures compare live objects only. */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) return gc();
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** 256 MiB (or `options.bytes`) through one channel, after a warm-up of 1/16 of it on the same channel. */
+export async function measureThroughput(
+  peer: Peer,
+  server: PeerServer,
+  options: Pick<BenchOptions, 'bytes' | 'chunkSize'> & { cipher: string; direction: Direction },
+): Promise<ThroughputResult> {
+  const { cipher, direction, bytes } = options;
+  const base = { scenario: 'throughput', peer: peer.name, cipher, direction, bytes } as const;
+  if (!peer.ciphers.includes(cipher)) return { ...base, supported: false };
+  const link = await server.connect(cipher);
+  try {
+    if (link.cipher !== cipher) throw new Error(`${peer.name} negotiated ${link.cipher} instead of ${cipher}`);
+    const pair = await link.openChannel();
+    await pair.transfer(direction, Math.max(options.chunkSize, bytes >> 4), options.chunkSize);
+    const start = performance.now();
+    await pair.transfer(direction, bytes, options.chunkSize);
+    const seconds = (performance.now() - start) / 1000;
+    await pair.close();
+    return { ...base, supported: true, seconds, mbPerSecond: bytes / seconds / 1e6 };
+  } finally {
+    await link.close();
+  }
+}
+
+/** Median over `samples` fresh sessions of connect + key exchange + authentication + first channel open. */
+export async function measureSetup(peer: Peer, server: PeerServer, options: { samples: number; cipher: string }): Promise<SetupResult> {
+  const times: number[] = [];
+  let kex = '';
+  // One untimed session first: module loading and JIT belong to no sample.
+  for (let i = -1; i < options.samples; i++) {
+    const start = performance.now();
+    const link = await server.connect(options.cipher);
+    const pair = await link.openChannel();
+    const elapsed = performance.now() - start;
+    if (i >= 0) times.push(elapsed);
+    kex = link.kex;
+    await pair.close();
+    await link.close();
+  }
+  return { scenario: 'setup', peer: peer.name, kex, samples: times.length, medianMs: median(times), minMs: Math.min(...times) };
+}
+
+/** Opens `count` channels at once on one session; memory is measured with all of them open. */
+export async function measureChannels(peer: Peer, server: PeerServer, options: { count: number; cipher: string }): Promise<ChannelsResult> {
+  const link = await server.connect(options.cipher);
+  try {
+    // Warm the open path so the first-use costs are not charged to the channels.
+    await (await link.openChannel()).close();
+    collectGarbage();
+    const before = process.memoryUsage();
+    const start = performance.now();
+    const pairs = await Promise.all(Array.from({ length: options.count }, () => link.openChannel()));
+    const openMs = performance.now() - start;
+    collectGarbage();
+    const after = process.memoryUsage();
+    await Promise.all(pairs.map((p) => p.close()));
+    return {
+      scenario: 'channels',
+      peer: peer.name,
+      count: options.count,
+      openMs,
+      heapBytesPerChannel: (after.heapUsed - before.heapUsed) / options.count,
+      rssBytesPerChannel: (after.rss - before.rss) / options.count,
+    };
+  } finally {
+    await link.close();
+  }
+}
+
+/** Runs every scenario for every selected peer, one peer at a time. */
+export async function runBenchmark(peers: readonly Peer[], options: BenchOptions): Promise<BenchResult[]> {
+  const log = options.log ?? (() => {});
+  const selected = options.only.length > 0 ? peers.filter((p) => options.only.includes(p.name)) : peers;
+  const results: BenchResult[] = [];
+  const setupCipher = options.ciphers[0]!;
+  for (const peer of selected) {
+    const server = await peer.start();
+    try {
+      for (const cipher of options.ciphers) {
+        for (const direction of directions) {
+          const result = await measureThroughput(peer, server, { cipher, direction, bytes: options.bytes, chunkSize: options.chunkSize });
+          log(
+            `${peer.name} ${cipher} ${direction}: ${result.supported ? `${result.mbPerSecond!.toFixed(0)} MB/s` : 'not supported'}`,
+          );
+          results.push(result);
+          collectGarbage();
+        }
+      }
+      const setup = await measureSetup(peer, server, { samples: options.setupSamples, cipher: setupCipher });
+      log(`${peer.name} setup: ${setup.medianMs.toFixed(1)} ms median (${setup.kex})`);
+      results.push(setup);
+      const channels = await measureChannels(peer, server, { count: options.channels, cipher: setupCipher });
+      log(`${peer.name} ${channels.count} channels: ${channels.openMs.toFixed(0)} ms, ${(channels.heapBytesPerChannel / 1024).toFixed(1)} KiB heap each`);
+      results.push(channels);
+    } finally {
+      await server.close();
+    }
+    collectGarbage();
+  }
+  return results;
+}

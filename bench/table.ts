@@ -1,0 +1,39 @@
+/**
+ * Formats benchmark results as a plain-text table: one row per measurement, one column per peer,
+ * "n/a" with the reason where a peer lacks an algorithm.
+ */
+import type { BenchResult, ChannelsResult, SetupResult, ThroughputResult } from './types.js';
+
+const shortCipher = (cipher: string): string => cipher.replace(/@openssh\.com$/, '');
+const arrow = { 'client-to-server': 'client→server', 'server-to-client': 'server→client' } as const;
+
+/** The results as aligned text, peers in the order they ran. */
+export function formatTable(results: readonly BenchResult[]): string {
+  const peers = [...new Set(results.map((r) => r.peer))];
+  const rows = new Map<string, Map<string, string>>();
+  const cell = (row: string, peer: string, value: string): void => {
+    if (!rows.has(row)) rows.set(row, new Map());
+    rows.get(row)!.set(peer, value);
+  };
+  for (const r of results) {
+    if (r.scenario === 'throughput') {
+      const t = r as ThroughputResult;
+      const row = `${shortCipher(t.cipher)} ${arrow[t.direction]} ${t.bytes >= 1 << 20 ? `${t.bytes / (1 << 20)} MiB` : `${t.bytes / 1024} KiB`} (MB/s)`;
+      cell(row, t.peer, t.supported ? t.mbPerSecond!.toFixed(0) : 'n/a (no cipher)');
+    } else if (r.scenario === 'setup') {
+      const s = r as SetupResult;
+      cell(`session setup, median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
+      cell('  key exchange used', s.peer, s.kex);
+    } else {
+      const c = r as ChannelsResult;
+      cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));
+      cell('  heap per channel, both ends (KiB)', c.peer, (c.heapBytesPerChannel / 1024).toFixed(1));
+      cell('  RSS per channel, both ends (KiB)', c.peer, (c.rssBytesPerChannel / 1024).toFixed(1));
+    }
+  }
+  const header = ['', ...peers];
+  const body = [...rows].map(([name, values]) => [name, ...peers.map((p) => values.get(p) ?? '-')]);
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => line[i]!.length)));
+  const format = (line: string[]): string => line.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)].join('\n');
+}

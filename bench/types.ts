@@ -1,0 +1,101 @@
+/**
+ * The shapes the benchmark shares: what a peer library must provide (a TCP server, an
+ * authenticated client link, channel pairs that move bytes) and the results it reports. Each
+ * peer file adapts one library to these; the scenarios never touch a library directly.
+ */
+
+/** Which end writes: the client (upload) or the server (download). */
+export type Direction = 'client-to-server' | 'server-to-client';
+
+/** Both ends of one channel, opened by the client and accepted by the server. */
+export interface ChannelPair {
+  /** Writes `bytes` from the sending end in `chunkSize` writes; resolves once the other end has read them all. */
+  transfer(direction: Direction, bytes: number, chunkSize: number): Promise<void>;
+  /** Closes the channel. */
+  close(): Promise<void>;
+}
+
+/** A connected, authenticated client session and the server session it talks to. */
+export interface Link {
+  /** The cipher both directions negotiated (read back from the library, not assumed). */
+  readonly cipher: string;
+  /** The key exchange method negotiated. */
+  readonly kex: string;
+  /** Opens a channel from the client; resolves once the server side accepted it too. */
+  openChannel(): Promise<ChannelPair>;
+  /** Ends the session. */
+  close(): Promise<void>;
+}
+
+/** A listening server of one library, and a way to connect that library's client to it. */
+export interface PeerServer {
+  /** Connects, runs the key exchange with `cipher` and authenticates by password. */
+  connect(cipher: string): Promise<Link>;
+  /** Stops listening and ends every session. */
+  close(): Promise<void>;
+}
+
+/** One SSH library under test. */
+export interface Peer {
+  readonly name: string;
+  /** Ciphers of the benchmark this library implements. */
+  readonly ciphers: readonly string[];
+  /** Starts a server on 127.0.0.1 (random port). */
+  start(): Promise<PeerServer>;
+}
+
+/** Single-channel bulk throughput; `mbPerSecond` in 10^6 bytes per second. */
+export interface ThroughputResult {
+  readonly scenario: 'throughput';
+  readonly peer: string;
+  readonly cipher: string;
+  readonly direction: Direction;
+  readonly bytes: number;
+  /** False when the library lacks the cipher; no figure is given then. */
+  readonly supported: boolean;
+  readonly seconds?: number;
+  readonly mbPerSecond?: number;
+}
+
+/** Connect + key exchange + authentication + first channel open, over `samples` fresh sessions. */
+export interface SetupResult {
+  readonly scenario: 'setup';
+  readonly peer: string;
+  readonly kex: string;
+  readonly samples: number;
+  readonly medianMs: number;
+  readonly minMs: number;
+}
+
+/** Many concurrent channels on one session: open time, and memory of both ends per channel. */
+export interface ChannelsResult {
+  readonly scenario: 'channels';
+  readonly peer: string;
+  readonly count: number;
+  /** From the first open to the last one accepted by the server. */
+  readonly openMs: number;
+  /** Heap growth (after GC) of client and server ends together, divided by `count`. */
+  readonly heapBytesPerChannel: number;
+  /** RSS growth divided by `count` (coarse: the allocator keeps pages it once used). */
+  readonly rssBytesPerChannel: number;
+}
+
+export type BenchResult = ThroughputResult | SetupResult | ChannelsResult;
+
+/** Sizes and selection of one benchmark run. */
+export interface BenchOptions {
+  /** Bytes per throughput measurement (256 MiB by default). */
+  bytes: number;
+  /** Size of each write into the channel. */
+  chunkSize: number;
+  /** Fresh sessions timed for the setup median. */
+  setupSamples: number;
+  /** Concurrent channels opened on one session. */
+  channels: number;
+  /** Ciphers measured for throughput. */
+  ciphers: readonly string[];
+  /** Peers to run (by name); all when empty. */
+  only: readonly string[];
+  /** Progress lines (the CLI prints them; the smoke spec does not). */
+  log?: (line: string) => void;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { runBenchmark } from '../../bench/scenarios.js';
+import { formatTable } from '../../bench/table.js';
+import { sshStreamsPeer } from '../../bench/peers/ssh-streams.js';
+import type { BenchOptions, ChannelsResult, SetupResult, ThroughputResult } from '../../bench/types.js';
+
+const tiny: BenchOptions = {
+  bytes: 256 * 1024,
+  chunkSize: 16 * 1024,
+  setupSamples: 2,
+  channels: 20,
+  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
+  only: [],
+};
+
+describe('benchmark smoke run', () => {
+  it('measures every scenario for ssh-streams and reports each in the result shape', async () => {
+    const results = await runBenchmark([sshStreamsPeer], tiny);
+    const throughput = results.filter((r): r is ThroughputResult => r.scenario === 'throughput');
+    expect(throughput.map((r) => [r.cipher, r.direction])).toEqual([
+      ['aes256-gcm@openssh.com', 'client-to-server'],
+      ['aes256-gcm@openssh.com', 'server-to-client'],
+      ['chacha20-poly1305@openssh.com', 'client-to-server'],
+      ['chacha20-poly1305@openssh.com', 'server-to-client'],
+    ]);
+    for (const r of throughput) {
+      expect(r).toMatchObject({ peer: 'ssh-streams', bytes: tiny.bytes, supported: true });
+      expect(r.mbPerSecond).toBeGreaterThan(0);
+    }
+    const setup = results.find((r): r is SetupResult => r.scenario === 'setup')!;
+    expect(setup).toMatchObject({ peer: 'ssh-streams', samples: 2, kex: 'mlkem768x25519-sha256' });
+    expect(setup.minMs).toBeLessThanOrEqual(setup.medianMs);
+    const channels = results.find((r): r is ChannelsResult => r.scenario === 'channels')!;
+    expect(channels).toMatchObject({ peer: 'ssh-streams', count: 20 });
+    expect(Number.isFinite(channels.heapBytesPerChannel)).toBe(true);
+    expect(formatTable(results)).toContain('aes256-gcm client→server 256 KiB');
+  });
+
+  it('reports a cipher a peer lacks as unsupported, without a figure, and skips peers not selected', async () => {
+    const withoutChacha = { ...sshStreamsPeer, name: 'aes-only', ciphers: ['aes256-gcm@openssh.com'] };
+    const results = await runBenchmark([sshStreamsPeer, withoutChacha], {
+      ...tiny,
+      ciphers: ['chacha20-poly1305@openssh.com'],
+      setupSamples: 1,
+      channels: 2,
+      only: ['aes-only'],
+    });
+    expect(results.every((r) => r.peer === 'aes-only')).toBe(true);
+    const throughput = results.filter((r): r is ThroughputResult => r.scenario === 'throughput');
+    expect(throughput).toHaveLength(2);
+    for (const r of throughput) {
+      expect(r.supported).toBe(false);
+      expect(r.mbPerSecond).toBeUndefined();
+    }
+    expect(formatTable(results)).toContain('n/a (no cipher)');
+  });
+});
