@@ -87,7 +87,13 @@ export class ClientSession extends SshSession {
   }
 
   async #verifyHostKey(): Promise<void> {
-    const publicKey = this.transport.hostKey!;
+    const publicKey = this.transport.hostKey;
+    if (!publicKey && this.transport.algorithms?.kex === 'none') {
+      // SessionConfig.noSecurity(): kex `none` has no host key to verify, by configuration.
+      this.#hostKeyAccepted = true;
+      return;
+    }
+    if (!publicKey) throw new HostKeyError('The key exchange produced no server host key');
     let accepted: unknown = false;
     try {
       accepted = await this.onAuthenticating?.({

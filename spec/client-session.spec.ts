@@ -200,3 +200,34 @@ describe('ClientSession', () => {
     expect(err).toBeInstanceOf(SshError);
   });
 });
+
+describe('ClientSession with SessionConfig.noSecurity()', () => {
+  it('connects without a host key, authenticates with none and carries channel data', async () => {
+    const { client, server } = await sessionPair({
+      clientConfig: SessionConfig.noSecurity(),
+      serverConfig: SessionConfig.noSecurity(),
+      hostKeys: [],
+      onAuthenticating: (e) => e.authenticationType === 'none',
+      authenticate: false,
+    });
+    expect(client.algorithms).toMatchObject({ kex: 'none', encryptionClientToServer: 'none' });
+    expect(await client.authenticate({ username: 'anyone' })).toBe(true);
+    void server.acceptChannel().then((ch) => ch.readable.pipeTo(ch.writable));
+    const ch = await client.openChannel();
+    const w = ch.writable.getWriter();
+    void w.write(new TextEncoder().encode('plain')).then(() => w.close());
+    expect(await drain(ch.readable)).toBe('plain');
+    await client.close();
+  });
+});
+
+describe('ClientSession re-keying on a timer', () => {
+  it('re-keys every keyRotationInterval milliseconds', async () => {
+    const config = () => Object.assign(SessionConfig.default(), { keyRotationInterval: 25 });
+    const { client } = await sessionPair({ clientConfig: config(), serverConfig: config() });
+    for (let i = 0; i < 400 && client.metrics.keyExchanges < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(client.metrics.keyExchanges).toBeGreaterThanOrEqual(4);
+    expect(client.isConnected).toBe(true);
+    await client.close();
+  });
+});
