@@ -14,7 +14,7 @@ import {
   UserauthRequest,
   userauthServiceName,
 } from '../codec/messages/userauth.js';
-import type { KeyPair } from '../keys/key-pair.js';
+import { keyTypeOfAlgorithm, type KeyPair } from '../keys/key-pair.js';
 import {
   decodeUserauthInfoRequest,
   encodeKeyboardInteractiveFields,
@@ -33,6 +33,18 @@ import {
   UserauthPkOk,
 } from './publickey.js';
 import type { AuthenticationType, AuthTransport, ClientCredentials, KeyboardInteractiveResponder } from './types.js';
+
+/**
+ * RFC 4252 §7: PK_OK echoes the queried key. Some servers (the ssh2 package) name an RSA key
+ * `ssh-rsa` after an `rsa-sha2-512` query; OpenSSH's client compares key types too, not names.
+ */
+function sameKeyType(answered: string, asked: string): boolean {
+  try {
+    return keyTypeOfAlgorithm(answered) === keyTypeOfAlgorithm(asked);
+  } catch {
+    return false;
+  }
+}
 
 /** Messages the server may send ahead of our reading them; more is a protocol violation. */
 const maxInbox = 16;
@@ -231,7 +243,7 @@ export class ClientAuthentication {
           continue;
         }
         const ok = decode(UserauthPkOk, query.payload);
-        if (ok.publicKeyAlgorithmName !== algorithm || !Buffer.from(ok.publicKeyBlob).equals(publicKeyBlob)) {
+        if (!sameKeyType(ok.publicKeyAlgorithmName, algorithm) || !Buffer.from(ok.publicKeyBlob).equals(publicKeyBlob)) {
           throw new ProtocolError(`Server accepted key ${ok.publicKeyAlgorithmName} that was not asked about`);
         }
         const data = publicKeySignatureData({

@@ -309,6 +309,16 @@ describe('ClientAuthentication against ServerAuthentication', () => {
     ]);
   });
 
+  it('signs after a PK_OK that names an rsa-sha2-512 query by its key type ssh-rsa, as the ssh2 package does', async () => {
+    const pair = authPair({ onAuthenticating: (e) => e.authenticationType === 'publickey' });
+    pair.serverTransport.deliver = (p) => {
+      const renamed = p[0] === 60 ? encode(UserauthPkOk, { ...decode(UserauthPkOk, p), publicKeyAlgorithmName: 'ssh-rsa' }) : p;
+      pair.client.handleMessage(renamed);
+    };
+    expect(await pair.client.authenticate({ username: 'u', privateKeys: [keys['ssh-rsa']] })).toBe(true);
+    expect(pair.clientTransport.disconnects).toEqual([]);
+  });
+
   it('rejects when the keyboard-interactive responder answers the wrong number of prompts', async () => {
     const pair = authPair({ onAuthenticating: (e) => (e.responses ? true : new InfoRequest([{ prompt: 'A', echo: true }])) });
     const error = await pair.client.authenticate({ username: 'u', keyboardInteractive: () => [] }).catch((e: unknown) => e);
