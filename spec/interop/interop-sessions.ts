@@ -12,6 +12,7 @@ import { serveExec } from '../../lib/session/exec.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
 import type { ServerAuthenticatingEvent, ServerAuthenticatingHandler } from '../../lib/auth/types.js';
 import type { ServerSession } from '../../lib/server-session.js';
+import type { Channel } from '../../lib/mux/channel.js';
 
 /**
  * Connects our client to `127.0.0.1:port`, accepting only one of `hostKeys`.
@@ -123,7 +124,7 @@ export interface ExecServer {
 
 /**
  * Starts a TcpServer on a free 127.0.0.1 port whose sessions serve `exec` with `serveExec`.
- * @param options host keys, the authentication handler and a configuration
+ * @param options host keys, the authentication handler, a configuration and per-session/channel hooks
  * @returns the listening server
  */
 export async function startExecServer(options: {
@@ -131,6 +132,8 @@ export async function startExecServer(options: {
   onAuthenticating: ServerAuthenticatingHandler;
   config?: SessionConfig;
   onSession?: (session: ServerSession) => void;
+  /** Serves each incoming channel (default `serveExec`). */
+  onChannel?: (channel: Channel) => void;
 }): Promise<ExecServer> {
   const server = new TcpServer(options.config ?? SessionConfig.default());
   server.credentials = { hostKeys: options.hostKeys };
@@ -145,7 +148,7 @@ export async function startExecServer(options: {
   server.onSessionOpened = (session) => {
     options.onSession?.(session);
     void (async () => {
-      for await (const channel of session.channels) serveExec(channel);
+      for await (const channel of session.channels) (options.onChannel ?? serveExec)(channel);
     })();
   };
   await server.listen(0, '127.0.0.1');
