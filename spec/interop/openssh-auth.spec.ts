@@ -161,6 +161,52 @@ describe.skipIf(skip)('OpenSSH interop: our client logs into sshd', () => {
   });
 });
 
+describe.skipIf(skip)('OpenSSH interop: our client meets stricter sshd configurations', () => {
+  let user: TestUser;
+  let key: KeyPair;
+  const servers: Sshd[] = [];
+
+  beforeAll(async () => {
+    user = ensureTestUser();
+    key = await generateKeyPair('ssh-ed25519');
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  async function start(options: Parameters<typeof startSshd>[0]): Promise<{ sshd: Sshd; hostKeys: KeyPair[] }> {
+    const sshd = await startSshd({ authorizedKeys: [await exportPublicKey(key)], ...options });
+    servers.push(sshd);
+    return { sshd, hostKeys: await Promise.all(keyTypes.map((type) => importKey(hostPublicKey(sshd, type)))) };
+  }
+
+  it('passes AuthenticationMethods publickey,password with a partial success then the password', async () => {
+    const { sshd, hostKeys } = await start({ extraConfig: ['AuthenticationMethods publickey,password'] });
+    const client = await connectClient(sshd.port, hostKeys);
+    try {
+      expect(await client.authenticate({ username: user.username, privateKeys: [key], password: user.password })).toBe(true);
+      expect(client.authentication?.method).toBe('password');
+      await sshd.waitForLog(new RegExp(`Partial publickey for ${user.username}`));
+      await sshd.waitForLog(new RegExp(`Accepted password for ${user.username}`));
+      expect((await execText(client, 'id -un')).stdout).toBe(`${user.username}\n`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('sends a password through keyboard-interactive when sshd offers no password method', async () => {
+    const { sshd, hostKeys } = await start({ usePam: true, passwordAuthentication: false });
+    const client = await connectClient(sshd.port, hostKeys);
+    try {
+      expect(await client.authenticate({ username: user.username, password: user.password })).toBe(true);
+      expect(client.authentication?.method).toBe('keyboard-interactive');
+      await sshd.waitForLog(new RegExp(`Accepted keyboard-interactive/pam for ${user.username}`));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe.skipIf(skip)('OpenSSH interop: ssh logs into our server', () => {
   const username = 'sshstreams';
   const password = 'our-server-Password-7';
