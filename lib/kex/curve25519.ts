@@ -7,7 +7,8 @@
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { sharedSecretAsMpint } from './secret-encoding.js';
-import type { KexEphemeral, KexMethod, KexServerResult } from './types.js';
+import { diffieHellmanMethod } from './diffie-hellman-method.js';
+import type { KexEphemeral, KexMethod } from './types.js';
 
 /** RFC 7748 §5: X25519 keys and outputs are 32 bytes. */
 export const X25519_LENGTH = 32;
@@ -78,16 +79,7 @@ function curve25519Method(name: string): KexMethod {
       computeSecret: (peer) => sharedSecretAsMpint(x25519SharedSecret(pair.privateKey, peer)),
     };
   };
-  return {
-    name,
-    hash: 'sha256',
-    publicEncoding: 'string',
-    client: ephemeral,
-    server(clientPublicValue, randomBytes): KexServerResult {
-      const ours = ephemeral(randomBytes);
-      return { publicValue: ours.publicValue, sharedSecret: ours.computeSecret(clientPublicValue) };
-    },
-  };
+  return diffieHellmanMethod({ name: name, hash: 'sha256', publicEncoding: 'string', ephemeral });
 }
 
 /** RFC 8731: curve25519-sha256. */

@@ -7,7 +7,8 @@
 import { createDiffieHellman, getDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { sharedSecretAsMpint } from './secret-encoding.js';
-import type { KexEphemeral, KexMethod, KexServerResult } from './types.js';
+import { diffieHellmanMethod } from './diffie-hellman-method.js';
+import type { KexEphemeral, KexMethod } from './types.js';
 
 /**
  * Private exponent size. RFC 3526 §8 asks for at least twice the group's security strength
@@ -71,16 +72,7 @@ function dhMethod(group: ModpGroup): KexMethod {
       computeSecret: (peer) => computeSharedSecret(group, dh, peer),
     };
   };
-  return {
-    name: group.name,
-    hash: group.hash,
-    publicEncoding: 'mpint',
-    client: ephemeral,
-    server(clientPublicValue, randomBytes): KexServerResult {
-      const ours = ephemeral(randomBytes);
-      return { publicValue: ours.publicValue, sharedSecret: ours.computeSecret(clientPublicValue) };
-    },
-  };
+  return diffieHellmanMethod({ name: group.name, hash: group.hash, publicEncoding: 'mpint', ephemeral });
 }
 
 /** RFC 8268 §3: the 2048-bit MODP group 14 with SHA-256. */

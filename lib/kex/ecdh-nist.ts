@@ -6,7 +6,8 @@
 import { createECDH, type ECDH } from 'node:crypto';
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { sharedSecretAsMpint } from './secret-encoding.js';
-import type { KexEphemeral, KexMethod, KexServerResult } from './types.js';
+import { diffieHellmanMethod } from './diffie-hellman-method.js';
+import type { KexEphemeral, KexMethod } from './types.js';
 
 interface NistCurve {
   readonly name: string;
@@ -68,16 +69,7 @@ function ecdhMethod(curve: NistCurve): KexMethod {
       computeSecret: (peer) => computeSharedSecret(curve, ecdh, peer),
     };
   };
-  return {
-    name: curve.name,
-    hash: curve.hash,
-    publicEncoding: 'string',
-    client: ephemeral,
-    server(clientPublicValue, randomBytes): KexServerResult {
-      const ours = ephemeral(randomBytes);
-      return { publicValue: ours.publicValue, sharedSecret: ours.computeSecret(clientPublicValue) };
-    },
-  };
+  return diffieHellmanMethod({ name: curve.name, hash: curve.hash, publicEncoding: 'string', ephemeral });
 }
 
 /** RFC 5656 §6.2.1: ecdh-sha2-nistp256. */
