@@ -100,7 +100,8 @@ export class ServerSession extends SshSession {
   }
 
   protected endAuthentication(error: Error): void {
-    this.#auth?.close(error);
-    this.#rejectAuthenticated(error);
+    // The authentication service turns the session error into an AuthenticationError (with cause).
+    if (this.#auth) this.#auth.close(error);
+    else this.#rejectAuthenticated(error);
   }
 }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ServerSession } from '../lib/server-session.js';
+import { SessionConfig } from '../lib/config.js';
+import { Transport } from '../lib/transport/transport.js';
+import { encode, decode } from '../lib/codec/schema.js';
+import { ServiceAccept, ServiceRequest } from '../lib/codec/messages/transport.js';
+import { AuthenticationError } from '../lib/errors.js';
+import { duplexPair } from './helpers/pipes.js';
+import { sessionPair, testHostKey } from './helpers/pairs.js';
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
+}
+
+describe('ServerSession', () => {
+  it('exposes the principal the handler returned and how the client authenticated', async () => {
+    const principal = { id: 42, roles: ['admin'] };
+    const { server } = await sessionPair({ onAuthenticating: (e) => (e.password === 'secret' ? principal : false) });
+    expect(server.principal).toBe(principal);
+    await expect(server.authenticated).resolves.toMatchObject({ username: 'user', method: 'password', principal });
+    expect(server.isAuthenticated).toBe(true);
+  });
+
+  it('refuses global requests and channel opens before authentication without calling handlers', async () => {
+    const [a, b] = duplexPair();
+    const server = new ServerSession(SessionConfig.default(), { hostKeys: [await testHostKey()] });
+    let handlerCalls = 0;
+    server.onRequest = () => (handlerCalls++, true);
+    server.onChannelOpening = () => void handlerCalls++;
+    const client = new Transport({ isServer: false, config: SessionConfig.default() });
+    const replies: number[] = [];
+    client.onMessage = (p) => (replies.push(p[0]!), true);
+    await Promise.all([client.connect(a), server.connect(b)]);
+    const w = (await import('../lib/codec/wire.js')).SshWriter;
+    await client.send(new w().byte(80).string('tcpip-forward').boolean(true).string('').uint32(0).toBytes());
+    await client.send(new w().byte(90).string('session').uint32(7).uint32(1 << 20).uint32(32768).toBytes());
+    await until(() => replies.length >= 2);
+    expect(replies).toEqual([82, 92]);
+    expect(handlerCalls).toBe(0);
+    await client.close();
+    await expect(server.authenticated).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('activates a service registered for a service request after authentication', async () => {
+    const serverConfig = SessionConfig.default();
+    const created: unknown[] = [];
+    serverConfig.addService('my-service', { serviceRequest: 'my-service@example.com' }, (session) => {
+      created.push(session);
+      return {};
+    });
+    const clientConfig = SessionConfig.default();
+    const accepted: string[] = [];
+    clientConfig.messageHandlers.set(6, (payload) => void accepted.push(decode(ServiceAccept, payload).serviceName));
+    const { client, server } = await sessionPair({ serverConfig, clientConfig });
+    await client.sendMessage(encode(ServiceRequest, { serviceName: 'my-service@example.com' }));
+    await until(() => accepted.length === 1);
+    expect(accepted).toEqual(['my-service@example.com']);
+    expect(created).toEqual([server]);
+    await client.sendMessage(encode(ServiceRequest, { serviceName: 'unknown-service' }));
+    const closed = await client.closed.catch((e) => e);
+    expect(closed.reason).toBe(7);
+  });
+
+  it('activates a service by global request type and lets it answer', async () => {
+    const serverConfig = SessionConfig.default();
+    serverConfig.addService('echo', { sessionRequest: 'echo@example.com' }, () => ({
+      onSessionRequest: (e: { data: Uint8Array; responseData?: Uint8Array }) => {
+        e.responseData = e.data;
+        return true;
+      },
+    }));
+    const { client } = await sessionPair({ serverConfig });
+    const reply = await client.requestWithReply({ requestType: 'echo@example.com', wantReply: true, data: new Uint8Array([1, 2, 3]) });
+    expect(reply.success).toBe(true);
+    expect([...reply.data]).toEqual([1, 2, 3]);
+    expect(await client.request({ requestType: 'nobody-handles-this', wantReply: true })).toBe(false);
+    await client.close();
+  });
+
+  it('closes the session when keepalives go unanswered', async () => {
+    const clientConfig = Object.assign(SessionConfig.default(), { keepAliveInterval: 0.02, keepAliveCountMax: 2 });
+    const [a, b] = duplexPair();
+    // The link stops delivering server-to-client bytes once authenticated: the server looks dead.
+    let deliver = true;
+    const gate = new TransformStream<Uint8Array, Uint8Array>({ transform: (c, ctl) => (deliver ? ctl.enqueue(c) : undefined) });
+    void b.readable.pipeTo(gate.writable).catch(() => {});
+    const { client } = await sessionPair({ clientConfig, link: [a, { readable: gate.readable, writable: b.writable }] });
+    void client; // authenticated above
+    deliver = false;
+    const end = await client.closed.catch((e) => e);
+    expect(end.reason).toBe(10);
+    expect(end.message).toMatch(/Keepalive/);
+  });
+});
