@@ -6,6 +6,11 @@
 import type { SealingKey } from '../cipher/types.js';
 
 const NEWKEYS = 21;
+/**
+ * Padding bytes drawn from the random source at once: one call per 4 KiB instead of one per
+ * packet, where each call costs as much as sealing a small packet.
+ */
+const RANDOM_POOL_SIZE = 4096;
 
 /** Options of a PacketWriter. */
 export interface PacketWriterOptions {
@@ -21,6 +26,8 @@ export class PacketWriter {
   #next: SealingKey | undefined;
   #resetAtNewKeys = false;
   readonly #randomBytes: (n: number) => Uint8Array;
+  #randomPool: Uint8Array = new Uint8Array(0);
+  #randomAt = 0;
   /** Sequence number of the next packet (RFC 4253 §6.4), modulo 2^32. */
   sequence = 0;
   packetsSinceKeys = 0;
@@ -52,7 +59,7 @@ export class PacketWriter {
     view.setUint32(0, packetLength);
     packet[4] = padding;
     packet.set(payload, 5);
-    packet.set(this.#randomBytes(padding), 5 + payload.length);
+    packet.set(this.#padding(padding), 5 + payload.length);
     const wire = sealing.seal(this.sequence, packet);
     this.sequence = (this.sequence + 1) >>> 0;
     this.packetsSinceKeys++;
@@ -74,6 +81,17 @@ export class PacketWriter {
   destroy(): void {
     this.#sealing.destroy();
     this.#next?.destroy();
+  }
+
+  /** RFC 4253 §6: `n` (at most 255) random padding bytes, each used once. */
+  #padding(n: number): Uint8Array {
+    if (this.#randomAt + n > this.#randomPool.length) {
+      this.#randomPool = this.#randomBytes(Math.max(RANDOM_POOL_SIZE, n));
+      this.#randomAt = 0;
+    }
+    const bytes = this.#randomPool.subarray(this.#randomAt, this.#randomAt + n);
+    this.#randomAt += n;
+    return bytes;
   }
 }
 
