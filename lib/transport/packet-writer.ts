@@ -1,7 +1,8 @@
 /**
  * RFC 4253 §6 binary packet protocol, outbound: padding, sealing (encrypt + MAC or AEAD) and
  * sequence numbers. Keys switch right after the NEWKEYS packet is sealed (§7.3); under strict kex
- * the sequence number resets there. One buffer per packet, sized up front.
+ * the sequence number resets there. One buffer per packet, sized up front; a payload built in a
+ * buffer from `allocatePayload` is sealed where it lies, without being copied.
  */
 import type { SealingKey } from '../cipher/types.js';
 
@@ -11,6 +12,27 @@ const NEWKEYS = 21;
  * packet, where each call costs as much as sealing a small packet.
  */
 const RANDOM_POOL_SIZE = 4096;
+/** packet_length and padding_length, in front of the payload. */
+const HEADROOM = 5;
+/** Room after a payload for the largest padding (16-byte blocks: 19 bytes) and tag (64 bytes). */
+const TAILROOM = 96;
+/** Buffers from `allocatePayload` not yet sealed: the writer may build the packet around them. */
+const sealableInPlace = new WeakSet<ArrayBufferLike>();
+
+/** A buffer about to be filled completely: Node's Buffer skips the zero-fill. */
+const allocate: (n: number) => Uint8Array =
+  typeof Buffer === 'function' ? (n) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : (n) => new Uint8Array(n);
+
+/**
+ * A payload buffer of `length` bytes with room for the packet around it, so that
+ * `PacketWriter.write` seals it in place instead of copying it into a packet. The payload belongs
+ * to the writer once written: sealing encrypts it where it lies.
+ */
+export function allocatePayload(length: number): Uint8Array {
+  const buffer = allocate(HEADROOM + length + TAILROOM);
+  sealableInPlace.add(buffer.buffer);
+  return buffer.subarray(HEADROOM, HEADROOM + length);
+}
 
 /** Options of a PacketWriter. */
 export interface PacketWriterOptions {
@@ -54,11 +76,12 @@ export class PacketWriter {
     let padding = block - (unpadded % block);
     if (padding < 4) padding += block;
     const packetLength = 1 + payload.length + padding;
-    const packet = new Uint8Array(4 + packetLength + sealing.tagLength);
-    const view = new DataView(packet.buffer);
-    view.setUint32(0, packetLength);
+    const packet = this.#packetAround(payload, 4 + packetLength + sealing.tagLength);
+    packet[0] = packetLength >>> 24;
+    packet[1] = packetLength >>> 16;
+    packet[2] = packetLength >>> 8;
+    packet[3] = packetLength;
     packet[4] = padding;
-    packet.set(payload, 5);
     packet.set(this.#padding(padding), 5 + payload.length);
     const wire = sealing.seal(this.sequence, packet);
     this.sequence = (this.sequence + 1) >>> 0;
@@ -81,6 +104,20 @@ export class PacketWriter {
   destroy(): void {
     this.#sealing.destroy();
     this.#next?.destroy();
+  }
+
+  /** The packet buffer with `payload` at offset 5: around it when it has the room, else a copy. */
+  #packetAround(payload: Uint8Array, total: number): Uint8Array {
+    const buffer = payload.buffer;
+    const start = payload.byteOffset - HEADROOM;
+    if (start >= 0 && start + total <= buffer.byteLength && sealableInPlace.has(buffer)) {
+      // One packet per buffer: once sealed, its bytes are ciphertext.
+      sealableInPlace.delete(buffer);
+      return new Uint8Array(buffer, start, total);
+    }
+    const packet = allocate(total);
+    packet.set(payload, HEADROOM);
+    return packet;
   }
 
   /** RFC 4253 §6: `n` (at most 255) random padding bytes, each used once. */

@@ -89,6 +89,8 @@ export class Transport {
   #closedReject!: (error: unknown) => void;
   #firstKex: { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> };
   #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers of rekey(), resolved once an exchange completes after the count they saw. */
+  #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   clientVersion = '';
   serverVersion = '';
   /** What was negotiated in the latest exchange. */
@@ -232,24 +234,12 @@ export class Transport {
   }
 
   /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
-  async rekey(): Promise<void> {
-    if (this.#closeInfo) throw this.#closeInfo.error ?? new SshError('Session is closed');
-    const before = this.#handshake.completed;
+  rekey(): Promise<void> {
+    if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
+    const after = this.#handshake.completed;
+    const done = new Promise<void>((resolve, reject) => this.#kexWaiters.push({ after, resolve, reject }));
     this.#handshake.start();
-    await new Promise<void>((resolve, reject) => {
-      const check = this.onKeyExchange;
-      this.onKeyExchange = (outcome) => {
-        check(outcome);
-        if (this.#handshake.completed > before) {
-          this.onKeyExchange = check;
-          resolve();
-        }
-      };
-      this.closed.then(
-        () => reject(new SshError('Session closed during key exchange')),
-        (e) => reject(e),
-      );
-    });
+    return done;
   }
 
   /** RFC 4253 §11.1: sends DISCONNECT and ends the transport. */
@@ -296,6 +286,8 @@ export class Transport {
     if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
     this.#scheduleTimedRekey();
     this.onKeyExchange(outcome);
+    const completed = this.#handshake.completed;
+    this.#kexWaiters = this.#kexWaiters.filter((w) => (w.after < completed ? (w.resolve(), false) : true));
     if (outcome.initial) this.#firstKex.resolve();
     this.#flushQueue();
   }
@@ -350,7 +342,7 @@ export class Transport {
   #dispatch(payload: Uint8Array): void {
     const type = payload[0]!;
     const handshake = this.#handshake;
-    if (handshake.initial && (type < MessageType.KexInit || type > TRANSPORT_MAX)) {
+    if (handshake.initial && type !== MessageType.Disconnect && (type < MessageType.KexInit || type > TRANSPORT_MAX)) {
       // OpenSSH PROTOCOL §1.10: under strict kex anything else during the first exchange is fatal.
       if (handshake.strict) throw new ProtocolError(`Unexpected message ${type} during strict initial key exchange`);
     }
@@ -454,6 +446,7 @@ export class Transport {
     clearTimeout(this.#rekeyTimer);
     const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
     for (const item of this.#queue.splice(0)) item.reject(error);
+    for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
     this.#firstKex.reject(error);
     try {
       this.onClose(info);
