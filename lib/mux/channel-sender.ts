@@ -2,16 +2,17 @@
  * The outbound data path of one channel (RFC 4254 §5.2): slices writes to min(peer max packet,
  * peer window), parks at a zero window, and coalesces small writes into one packet while the
  * previous packet is still in flight (so an idle link sends at once and a busy one sends fewer,
- * fuller packets). Each packet is encoded once into one buffer. Owns no stream: Channel wires it.
+ * fuller packets). Each packet is encoded once, into a buffer the packet writer seals in place.
+ * Owns no stream: Channel wires it.
  */
 import { ChannelClosedError } from '../errors.js';
 import {
-  allocate,
   channelDataHeaderLength,
   encodeChannelData,
   encodeChannelExtendedData,
   sealChannelData,
 } from '../codec/messages/connection.js';
+import { allocatePayload } from '../transport/packet-writer.js';
 import type { OutboundWindow } from './window.js';
 
 /** Largest pending packet used to coalesce small writes. */
@@ -41,7 +42,7 @@ export class ChannelSender {
     if (this.#error !== undefined) throw this.#error;
     if (chunk.length === 0) return;
     if (this.#pendingLength + chunk.length <= this.#capacity) {
-      this.#pending ??= allocate(channelDataHeaderLength + this.#capacity);
+      this.#pending ??= allocatePayload(channelDataHeaderLength + this.#capacity);
       this.#pending.set(chunk, channelDataHeaderLength + this.#pendingLength);
       this.#pendingLength += chunk.length;
       this.#pump ??= this.#runPump();
@@ -87,12 +88,15 @@ export class ChannelSender {
       const n = this.#window.take(chunk.length - at);
       const slice = chunk.subarray(at, at + n);
       at += n;
-      await this.#send(
-        dataTypeCode === undefined
-          ? encodeChannelData(this.#recipient, slice)
-          : encodeChannelExtendedData(this.#recipient, dataTypeCode, slice),
-      );
+      await this.#send(dataTypeCode === undefined ? this.#channelData(slice) : encodeChannelExtendedData(this.#recipient, dataTypeCode, slice));
     }
+  }
+
+  /** RFC 4254 §5.2: CHANNEL_DATA built where the packet writer can seal it without another copy. */
+  #channelData(data: Uint8Array): Uint8Array {
+    const payload = allocatePayload(channelDataHeaderLength + data.length);
+    payload.set(data, channelDataHeaderLength);
+    return sealChannelData(payload, this.#recipient, data.length);
   }
 
   async #runPump(): Promise<void> {
