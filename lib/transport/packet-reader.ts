@@ -10,6 +10,12 @@ import type { OpeningKey } from '../cipher/types.js';
 const NEWKEYS = 21;
 /** RFC 4253 §6.1: implementations must accept packets of at least 35000 bytes. */
 export const MIN_MAX_PACKET_LENGTH = 35000;
+/** The join buffer starts at what one 64 KiB CHANNEL_DATA packet needs and grows to the largest packet seen. */
+const JOINED_MIN_SIZE = 64 * 1024 + 256;
+
+/** A buffer about to be filled completely: Node's Buffer skips the zero-fill. */
+const allocate: (n: number) => Uint8Array =
+  typeof Buffer === 'function' ? (n) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : (n) => new Uint8Array(n);
 
 /** Options of a PacketReader. */
 export interface PacketReaderOptions {
@@ -25,6 +31,11 @@ export class PacketReader {
   #next: OpeningKey | undefined;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
+  /**
+   * Where a packet split across received chunks is joined. Opening keys return fresh plaintext,
+   * so the next split packet can reuse it; a key that returns a view into it (`none`) hands it over.
+   */
+  #joined: Uint8Array = new Uint8Array(0);
   /** `packet_length` of the packet being read, once its prefix was decrypted. */
   #length = -1;
   #awaitingKeys = false;
@@ -91,6 +102,7 @@ export class PacketReader {
     if (this.#buffered < total) return undefined;
     const packet = this.#take(total);
     const plain = opening.open(this.sequence, packet);
+    if (plain.buffer === this.#joined.buffer) this.#joined = new Uint8Array(0);
     const paddingLength = plain[0]!;
     const payloadLength = this.#length - paddingLength - 1;
     if (paddingLength < 4 || payloadLength < 1) {
@@ -156,7 +168,7 @@ export class PacketReader {
     return out;
   }
 
-  /** Removes and returns the first `n` buffered bytes, contiguous. */
+  /** Removes and returns the first `n` buffered bytes, contiguous (valid until the next call). */
   #take(n: number): Uint8Array {
     this.#buffered -= n;
     const first = this.#chunks[0]!;
@@ -168,7 +180,8 @@ export class PacketReader {
       this.#chunks.shift();
       return first;
     }
-    const out = new Uint8Array(n);
+    if (this.#joined.length < n) this.#joined = allocate(Math.max(n, JOINED_MIN_SIZE));
+    const out = this.#joined.subarray(0, n);
     let at = 0;
     while (at < n) {
       const chunk = this.#chunks[0]!;

@@ -55,6 +55,24 @@ describe('PacketReader', () => {
     }
   });
 
+  it.each([
+    ['none', 'none'],
+    ['aes256-gcm@openssh.com', 'none'],
+    ['aes128-ctr', 'hmac-sha2-256-etm@openssh.com'],
+  ])('keeps every payload intact while later split packets are joined (%s, %s)', (cipher, mac) => {
+    const { writer } = pair(cipher, mac);
+    const sent = Array.from({ length: 12 }, (_, i) => new Uint8Array(3000 + i * 100).fill(i + 1));
+    const wire = concatBytes([payloads[1]!, ...sent].map((p) => writer.write(p)));
+    const { reader } = pair(cipher, mac);
+    const received: Uint8Array[] = [];
+    for (let at = 0; at < wire.length; at += 1000) {
+      reader.push(wire.slice(at, at + 1000));
+      let p;
+      while ((p = reader.next()) !== undefined) received.push(p);
+    }
+    expect(received.slice(1).map((p) => Buffer.from(p).toString('hex'))).toEqual(sent.map((p) => Buffer.from(p).toString('hex')));
+  });
+
   it('rejects a bad MAC, a length over the cap, bad padding and a truncated stream', () => {
     const { writer } = pair('aes256-gcm@openssh.com', 'none');
     const wire = concatBytes(payloads.map((p) => writer.write(p)));
