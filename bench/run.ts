@@ -2,7 +2,7 @@
  * `npm run bench`: ssh-streams, ssh2 and dev-tunnels-ssh side by side on 127.0.0.1 TCP, each
  * library's client and server in this one process. Prints a table and writes
  * bench/results/latest.json. Options (argv or env): --quick (BENCH_QUICK=1) for small sizes,
- * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB).
+ * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,7 +30,7 @@ const options: BenchOptions = {
   chunkSize: 64 * 1024,
   setupSamples: quick ? 5 : 20,
   channels: quick ? 100 : 1000,
-  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
+  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'].filter((c) => c.startsWith(option('cipher', 'BENCH_CIPHER') ?? '')),
   only: (option('only', 'BENCH_ONLY') ?? '').split(',').filter(Boolean),
   log: (line) => console.error(line),
 };
