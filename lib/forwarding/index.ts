@@ -71,7 +71,7 @@ export function addPortForwardingService(config: SessionConfig, options: PortFor
  * The port forwarding service of a session, activating it if needed.
  * @param session an authenticated ClientSession or ServerSession
  * @returns the session's service (one per session)
- * @throws SshError when the session is not authenticated yet or the service was not registered
+ * @throws SshError when the session is closed or not authenticated yet, or the service was not registered
  * @example
  * const pfs = getPortForwardingService(client);
  * const duplex = await pfs.streamToRemotePort('127.0.0.1', 8080);
@@ -80,6 +80,7 @@ export function addPortForwardingService(config: SessionConfig, options: PortFor
  */
 export function getPortForwardingService(session: ForwardingSession): PortForwardingService {
   const connection = session.connection;
+  if (session.isClosed === true) throw new SshError('Port forwarding needs an open session: this one is closed');
   if (connection === undefined) throw new SshError('Port forwarding needs an authenticated session: call authenticate() first');
   const service = connection.activateService(portForwardingServiceName);
   if (!(service instanceof PortForwardingService)) {

@@ -19,6 +19,8 @@ import { bindAddress, boundPort, connectTcp, listenTcp, TcpRegistry } from './tc
 /** What the service needs of its session (a ClientSession or ServerSession). */
 export interface ForwardingSession {
   readonly connection: Connection | undefined;
+  /** True once the session ended (then no service is handed out). */
+  readonly isClosed?: boolean;
   /** Authorizes `tcpip-forward`: it receives a PortForwardRequestEvent and must return true. */
   onRequest: RequestHandler<RequestEvent> | undefined;
   /** May reject forwarding channels: it receives a PortForwardChannelOpeningEvent. */
@@ -87,7 +89,7 @@ export class PortForwardingService implements ConnectionService {
    * @returns the channel, a Duplex carrying the TCP stream (close its writable to half-close)
    * @throws ChannelOpenError when the peer refuses or cannot connect (reason connectFailed)
    */
-  streamToRemotePort(host: string, port: number): Promise<Channel> {
+  async streamToRemotePort(host: string, port: number): Promise<Channel> {
     return this.#openDirect(host, port, { address: loopback, port: 0 });
   }
 

@@ -117,6 +117,20 @@ describe('PortForwardingService', () => {
     expect(echo.accepted).toBe(0);
   });
 
+  it('refuses every direct-tcpip channel when acceptDirectConnections is false', async () => {
+    const echo = await tcp(startEchoServer);
+    const serverConfig = SessionConfig.default();
+    addPortForwardingService(serverConfig, { acceptDirectConnections: false });
+    const pair = await sessionPair({ clientConfig: forwardingConfig(), serverConfig });
+    try {
+      const error = await getPortForwardingService(pair.client).streamToRemotePort('127.0.0.1', echo.port).catch((e: unknown) => e);
+      expect(error).toMatchObject({ reason: ChannelOpenFailureReason.administrativelyProhibited });
+      expect(echo.accepted).toBe(0);
+    } finally {
+      await pair.client.close();
+    }
+  });
+
   it('forwards several concurrent connections from a local listener to the remote target', async () => {
     const echo = await tcp(startEchoServer);
     const forwarder = await clientPfs.forwardToRemotePort(0, '127.0.0.1', echo.port);
@@ -172,6 +186,28 @@ describe('PortForwardingService', () => {
     const answers = await Promise.all([exchange(forward.remotePort, data), exchange(forward.remotePort, data)]);
     for (const answer of answers) expect(sha256(answer)).toBe(sha256(data));
     expect(clientPfs.remoteForwarders).toEqual([forward]);
+  });
+
+  it('shows the client application each forwarded-tcpip open with the connected port and originator', async () => {
+    const echo = await tcp(startEchoServer);
+    server.onRequest = () => true;
+    const seen: PortForwardChannelOpeningEvent[] = [];
+    client.onChannelOpening = (e: ChannelOpeningEvent) => void seen.push(e as PortForwardChannelOpeningEvent);
+    const forward = await clientPfs.forwardFromRemotePort({ address: 'localhost', port: 0 }, '127.0.0.1', echo.port);
+    const socket = await tcpConnect(forward.remotePort);
+    const originatorPort = socket.localPort;
+    const answer = readToEnd(socket);
+    socket.end('ping');
+    expect((await answer).toString()).toBe('ping');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(PortForwardChannelOpeningEvent);
+    expect(seen[0]).toMatchObject({
+      channelType: 'forwarded-tcpip',
+      host: 'localhost',
+      port: forward.remotePort,
+      originatorAddress: '127.0.0.1',
+      originatorPort,
+    });
   });
 
   it('cancels a remote forward: the server stops listening', async () => {
@@ -240,7 +276,8 @@ describe('PortForwardingService', () => {
     expect(local.isClosed && remote.isClosed).toBe(true);
     await expect(tcpConnect(local.localPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await expect(tcpConnect(remote.remotePort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    await expect(getPortForwardingService(client).streamToRemotePort('127.0.0.1', target.port)).rejects.toThrow(SshError);
+    expect(() => getPortForwardingService(client)).toThrow(/closed/);
+    await expect(clientPfs.streamToRemotePort('127.0.0.1', target.port)).rejects.toThrow(SshError);
   });
 
   it('leaves no socket or listener behind after many short connections', async () => {
