@@ -11,14 +11,14 @@ export type MessageHandler = (payload: Uint8Array, session: unknown) => void | P
 
 /** When a registered service is activated (reference README "Services"). */
 export interface ServiceActivation {
-  /** Activated by SSH_MSG_SERVICE_REQUEST with this name. */
-  serviceRequest?: string;
-  /** Activated by a global (session) request of this type. */
-  sessionRequest?: string;
-  /** Activated by a channel open of this type. */
-  channelType?: string;
+  /** Activated by SSH_MSG_SERVICE_REQUEST with this name (or any of these names). */
+  serviceRequest?: string | readonly string[];
+  /** Activated by a global (session) request of this type (or any of these types). */
+  sessionRequest?: string | readonly string[];
+  /** Activated by a channel open of this type (or any of these types). */
+  channelType?: string | readonly string[];
   /** Activated by a channel request of this type (optionally only on `channelType` channels). */
-  channelRequest?: string;
+  channelRequest?: string | readonly string[];
 }
 
 /** Builds a service instance for a session the first time its activation fires. */

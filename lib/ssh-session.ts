@@ -73,6 +73,11 @@ export abstract class SshSession {
     return this.transport.isClosed;
   }
 
+  /** True for a ServerSession. */
+  get isServer(): boolean {
+    return this.transport.isServer;
+  }
+
   /** What the latest key exchange negotiated. */
   get algorithms(): NegotiatedAlgorithms | undefined {
     return this.transport.algorithms;

@@ -56,15 +56,13 @@ export function addPortForwardingService(config: SessionConfig, options: PortFor
     new PortForwardingService(session, serviceOptions as PortForwardingOptions);
   config.addService(
     portForwardingServiceName,
-    { sessionRequest: ForwardingType.tcpipForward, channelType: ForwardingType.directTcpip },
+    {
+      sessionRequest: [ForwardingType.tcpipForward, ForwardingType.cancelTcpipForward],
+      channelType: [ForwardingType.directTcpip, ForwardingType.forwardedTcpip],
+    },
     factory,
     options,
   );
-  // A registration has one activation of each kind, so the other request and channel type are
-  // aliases that hand out the same instance.
-  const alias = (session: ForwardingSession): PortForwardingService => getPortForwardingService(session);
-  config.addService(`${portForwardingServiceName}:${ForwardingType.cancelTcpipForward}`, { sessionRequest: ForwardingType.cancelTcpipForward }, alias);
-  config.addService(`${portForwardingServiceName}:${ForwardingType.forwardedTcpip}`, { channelType: ForwardingType.forwardedTcpip }, alias);
 }
 
 /**

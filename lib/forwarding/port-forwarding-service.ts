@@ -21,6 +21,8 @@ export interface ForwardingSession {
   readonly connection: Connection | undefined;
   /** True once the session ended (then no service is handed out). */
   readonly isClosed?: boolean;
+  /** The session's role; `direct-tcpip` is served by default only on a server. */
+  readonly isServer?: boolean;
   /** Authorizes `tcpip-forward`: it receives a PortForwardRequestEvent and must return true. */
   onRequest: RequestHandler<RequestEvent> | undefined;
   /** May reject forwarding channels: it receives a PortForwardChannelOpeningEvent. */
@@ -30,8 +32,9 @@ export interface ForwardingSession {
 /** Options of `addPortForwardingService`. */
 export interface PortForwardingOptions {
   /**
-   * Serve the peer's `direct-tcpip` opens by connecting to the host it names (default true;
-   * `session.onChannelOpening` may still reject each one). False refuses them all.
+   * Serve the peer's `direct-tcpip` opens by connecting to the host it names. Default: true on a
+   * server, false on a client (as OpenSSH's client, so a hostile server cannot make the client
+   * connect anywhere). `session.onChannelOpening` may still reject each one.
    */
   acceptDirectConnections?: boolean;
 }
@@ -59,7 +62,7 @@ export class PortForwardingService implements ConnectionService {
 
   constructor(session: ForwardingSession, options: PortForwardingOptions = {}) {
     this.#session = session;
-    this.#acceptDirect = options.acceptDirectConnections ?? true;
+    this.#acceptDirect = options.acceptDirectConnections ?? session.isServer === true;
   }
 
   /** Forwarded TCP connections still open (both directions). */

@@ -26,6 +26,7 @@ export class Services {
   readonly #registrations: readonly ServiceRegistration[];
   readonly #owner: unknown;
   readonly #active = new Map<string, ConnectionService>();
+  #disposed = false;
 
   constructor(registrations: readonly ServiceRegistration[], owner: unknown) {
     this.#registrations = registrations;
@@ -34,6 +35,8 @@ export class Services {
 
   /** Builds the named service if it is not active yet; undefined when no such service is registered. */
   activate(name: string): ConnectionService | undefined {
+    // A closed connection must not build services anew.
+    if (this.#disposed) return undefined;
     const existing = this.#active.get(name);
     if (existing !== undefined) return existing;
     const registration = this.#registrations.find((r) => r.name === name);
@@ -50,28 +53,29 @@ export class Services {
 
   /** Activates the service whose activation matches SSH_MSG_SERVICE_REQUEST `serviceName`. */
   forServiceRequest(serviceName: string): ConnectionService | undefined {
-    return this.#activateWhere((a) => a.serviceRequest === serviceName);
+    return this.#activateWhere((a) => matches(a.serviceRequest, serviceName));
   }
 
   /** Activates the service for a global request type. */
   forSessionRequest(requestType: string): ConnectionService | undefined {
-    return this.#activateWhere((a) => a.sessionRequest === requestType);
+    return this.#activateWhere((a) => matches(a.sessionRequest, requestType));
   }
 
   /** Activates the service for a channel type (registrations without a channel request). */
   forChannelType(channelType: string): ConnectionService | undefined {
-    return this.#activateWhere((a) => a.channelType === channelType && a.channelRequest === undefined);
+    return this.#activateWhere((a) => matches(a.channelType, channelType) && a.channelRequest === undefined);
   }
 
   /** Activates the service for a channel request, optionally restricted to a channel type. */
   forChannelRequest(channelType: string, requestType: string): ConnectionService | undefined {
     return this.#activateWhere(
-      (a) => a.channelRequest === requestType && (a.channelType === undefined || a.channelType === channelType),
+      (a) => matches(a.channelRequest, requestType) && (a.channelType === undefined || matches(a.channelType, channelType)),
     );
   }
 
   /** Disposes every active service. */
   dispose(): void {
+    this.#disposed = true;
     for (const service of this.#active.values()) {
       try {
         service.dispose?.();
@@ -86,4 +90,9 @@ export class Services {
     const registration = this.#registrations.find((r) => match(r.activation));
     return registration === undefined ? undefined : this.activate(registration.name);
   }
+}
+
+/** Whether an activation value (one name or several) names `value`. */
+function matches(activation: string | readonly string[] | undefined, value: string): boolean {
+  return typeof activation === 'string' ? activation === value : activation?.includes(value) === true;
 }

@@ -131,6 +131,18 @@ describe('PortForwardingService', () => {
     }
   });
 
+  it('refuses direct-tcpip opened by a server towards a client by default', async () => {
+    const echo = await tcp(startEchoServer);
+    const pair = await sessionPair({ clientConfig: forwardingConfig(), serverConfig: forwardingConfig() });
+    try {
+      const error = await getPortForwardingService(pair.server).streamToRemotePort('127.0.0.1', echo.port).catch((e: unknown) => e);
+      expect(error).toMatchObject({ reason: ChannelOpenFailureReason.administrativelyProhibited });
+      expect(echo.accepted).toBe(0);
+    } finally {
+      await pair.client.close();
+    }
+  });
+
   it('forwards several concurrent connections from a local listener to the remote target', async () => {
     const echo = await tcp(startEchoServer);
     const forwarder = await clientPfs.forwardToRemotePort(0, '127.0.0.1', echo.port);
