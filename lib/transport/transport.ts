@@ -52,6 +52,8 @@ export interface TransportMetrics {
 }
 
 const resolved = Promise.resolve();
+/** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
+const SEND_HIGH_WATER_MARK = 256 * 1024;
 const TRANSPORT_MAX = MessageType.KexMethodLast;
 
 /** RFC 8308 §2.3 */
@@ -84,6 +86,9 @@ export class Transport {
   #byteWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #byteReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #queue: { payload: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Bytes written to the byte stream whose write has not completed. */
+  #unflushed = 0;
+  #drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #closeInfo: SessionCloseInfo | undefined;
   #closedResolve!: (info: SessionCloseInfo) => void;
   #closedReject!: (error: unknown) => void;
@@ -250,14 +255,32 @@ export class Transport {
     await this.#end({ reason, description, error, initiatedBy: 'local' });
   }
 
+  /**
+   * Resolves while fewer than SEND_HIGH_WATER_MARK bytes wait for the byte stream, counted here
+   * because streams that count chunks (Node's Duplex.toWeb counts 16384 of them) never push back.
+   */
   #ready(): Promise<void> {
     const w = this.#byteWriter!;
-    return w.desiredSize !== null && w.desiredSize > 0 ? resolved : w.ready;
+    if (this.#unflushed < SEND_HIGH_WATER_MARK) return w.desiredSize !== null && w.desiredSize > 0 ? resolved : w.ready;
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
   #writePacket(payload: Uint8Array): void {
     const wire = this.#writer.write(payload);
-    this.#byteWriter!.write(wire).catch((e) => this.#fail(e));
+    const n = wire.length;
+    this.#unflushed += n;
+    this.#byteWriter!.write(wire).then(
+      () => this.#flushed(n),
+      (e) => this.#fail(e),
+    );
+  }
+
+  #flushed(n: number): void {
+    this.#unflushed -= n;
+    if (this.#unflushed >= SEND_HIGH_WATER_MARK || this.#drainWaiters.length === 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.resolve();
   }
 
   #maybeRekey(): void {
@@ -446,6 +469,7 @@ export class Transport {
     clearTimeout(this.#rekeyTimer);
     const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
     for (const item of this.#queue.splice(0)) item.reject(error);
+    for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(error);
     for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
     this.#firstKex.reject(error);
     try {
