@@ -2,7 +2,8 @@
  * `npm run bench`: ssh-streams, ssh2 and dev-tunnels-ssh side by side on 127.0.0.1 TCP, each
  * library's client and server in this one process. Prints a table and writes
  * bench/results/latest.json. Options (argv or env): --quick (BENCH_QUICK=1) for small sizes,
- * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER).
+ * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER),
+ * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -28,6 +29,7 @@ const mib = Number(option('bytes', 'BENCH_MIB') ?? (quick ? 16 : 256));
 const options: BenchOptions = {
   bytes: mib * MiB,
   chunkSize: 64 * 1024,
+  rounds: Number(option('rounds', 'BENCH_ROUNDS') ?? (quick ? 1 : 3)),
   setupSamples: quick ? 5 : 20,
   channels: quick ? 100 : 1000,
   ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'].filter((c) => c.startsWith(option('cipher', 'BENCH_CIPHER') ?? '')),

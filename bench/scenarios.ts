@@ -92,35 +92,57 @@ export async function measureChannels(peer: Peer, server: PeerServer, options: {
   }
 }
 
-/** Runs every scenario for every selected peer, one peer at a time. */
+/** Several throughput runs of one peer, cipher and direction, summarised by their median. */
+function summarise(runs: readonly ThroughputResult[]): ThroughputResult {
+  const first = runs[0]!;
+  if (!first.supported) return first;
+  const rates = runs.map((r) => r.mbPerSecond!);
+  return { ...first, seconds: median(runs.map((r) => r.seconds!)), mbPerSecond: median(rates), runs: rates };
+}
+
+/**
+ * Runs every scenario for every selected peer. Throughput rounds are interleaved across peers
+ * (round 1 of every peer, then round 2, ...) so that a busy moment on the machine does not land
+ * on one peer only; setup and channel scenarios then run peer by peer.
+ */
 export async function runBenchmark(peers: readonly Peer[], options: BenchOptions): Promise<BenchResult[]> {
   const log = options.log ?? (() => {});
   const selected = options.only.length > 0 ? peers.filter((p) => options.only.includes(p.name)) : peers;
-  const results: BenchResult[] = [];
   const setupCipher = options.ciphers[0]!;
-  for (const peer of selected) {
-    const server = await peer.start();
-    try {
+  const servers = new Map<Peer, PeerServer>();
+  const runs = new Map<string, ThroughputResult[]>();
+  const results: BenchResult[] = [];
+  try {
+    for (const peer of selected) servers.set(peer, await peer.start());
+    for (let round = 1; round <= options.rounds; round++) {
       for (const cipher of options.ciphers) {
         for (const direction of directions) {
-          const result = await measureThroughput(peer, server, { cipher, direction, bytes: options.bytes, chunkSize: options.chunkSize });
-          log(
-            `${peer.name} ${cipher} ${direction}: ${result.supported ? `${result.mbPerSecond!.toFixed(0)} MB/s` : 'not supported'}`,
-          );
-          results.push(result);
-          collectGarbage();
+          for (const peer of selected) {
+            const result = await measureThroughput(peer, servers.get(peer)!, { cipher, direction, bytes: options.bytes, chunkSize: options.chunkSize });
+            const key = `${peer.name} ${cipher} ${direction}`;
+            runs.set(key, [...(runs.get(key) ?? []), result]);
+            log(`round ${round} ${key}: ${result.supported ? `${result.mbPerSecond!.toFixed(0)} MB/s` : 'not supported'}`);
+            collectGarbage();
+          }
         }
       }
+    }
+    for (const peer of selected) {
+      for (const cipher of options.ciphers) {
+        for (const direction of directions) results.push(summarise(runs.get(`${peer.name} ${cipher} ${direction}`)!));
+      }
+      const server = servers.get(peer)!;
       const setup = await measureSetup(peer, server, { samples: options.setupSamples, cipher: setupCipher });
       log(`${peer.name} setup: ${setup.medianMs.toFixed(1)} ms median (${setup.kex})`);
       results.push(setup);
+      collectGarbage();
       const channels = await measureChannels(peer, server, { count: options.channels, cipher: setupCipher });
       log(`${peer.name} ${channels.count} channels: ${channels.openMs.toFixed(0)} ms, ${(channels.heapBytesPerChannel / 1024).toFixed(1)} KiB heap each`);
       results.push(channels);
-    } finally {
-      await server.close();
+      collectGarbage();
     }
-    collectGarbage();
+  } finally {
+    for (const server of servers.values()) await server.close();
   }
   return results;
 }

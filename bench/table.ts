@@ -18,7 +18,7 @@ export function formatTable(results: readonly BenchResult[]): string {
   for (const r of results) {
     if (r.scenario === 'throughput') {
       const t = r as ThroughputResult;
-      const row = `${shortCipher(t.cipher)} ${arrow[t.direction]} ${t.bytes >= 1 << 20 ? `${t.bytes / (1 << 20)} MiB` : `${t.bytes / 1024} KiB`} (MB/s)`;
+      const row = `${shortCipher(t.cipher)} ${arrow[t.direction]} ${t.bytes >= 1 << 20 ? `${t.bytes / (1 << 20)} MiB` : `${t.bytes / 1024} KiB`} (MB/s, median)`;
       cell(row, t.peer, t.supported ? t.mbPerSecond!.toFixed(0) : 'n/a (no cipher)');
     } else if (r.scenario === 'setup') {
       const s = r as SetupResult;

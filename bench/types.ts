@@ -44,7 +44,7 @@ export interface Peer {
   start(): Promise<PeerServer>;
 }
 
-/** Single-channel bulk throughput; `mbPerSecond` in 10^6 bytes per second. */
+/** Single-channel bulk throughput; `mbPerSecond` in 10^6 bytes per second, the median of `runs`. */
 export interface ThroughputResult {
   readonly scenario: 'throughput';
   readonly peer: string;
@@ -55,6 +55,8 @@ export interface ThroughputResult {
   readonly supported: boolean;
   readonly seconds?: number;
   readonly mbPerSecond?: number;
+  /** MB/s of every round, in order. */
+  readonly runs?: readonly number[];
 }
 
 /** Connect + key exchange + authentication + first channel open, over `samples` fresh sessions. */
@@ -88,6 +90,8 @@ export interface BenchOptions {
   bytes: number;
   /** Size of each write into the channel. */
   chunkSize: number;
+  /** Throughput rounds per peer, cipher and direction (the table shows their median). */
+  rounds: number;
   /** Fresh sessions timed for the setup median. */
   setupSamples: number;
   /** Concurrent channels opened on one session. */

@@ -7,6 +7,7 @@ import type { BenchOptions, ChannelsResult, SetupResult, ThroughputResult } from
 const tiny: BenchOptions = {
   bytes: 256 * 1024,
   chunkSize: 16 * 1024,
+  rounds: 2,
   setupSamples: 2,
   channels: 20,
   ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
@@ -26,6 +27,7 @@ describe('benchmark smoke run', () => {
     for (const r of throughput) {
       expect(r).toMatchObject({ peer: 'ssh-streams', bytes: tiny.bytes, supported: true });
       expect(r.mbPerSecond).toBeGreaterThan(0);
+      expect(r.runs).toHaveLength(2);
     }
     const setup = results.find((r): r is SetupResult => r.scenario === 'setup')!;
     expect(setup).toMatchObject({ peer: 'ssh-streams', samples: 2, kex: 'mlkem768x25519-sha256' });
