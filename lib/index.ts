@@ -20,6 +20,7 @@ export {
   ChannelOpenFailureReason,
 } from './errors.js';
 export { SshSession } from './ssh-session.js';
+export { pipeSession } from './pipe-session.js';
 export type { ConnectOptions, SessionMetrics } from './ssh-session.js';
 export { ClientSession } from './client-session.js';
 export type { ClientAuthenticatingEvent, ClientAuthenticationResult } from './client-session.js';
