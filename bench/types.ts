@@ -82,6 +82,7 @@ export interface ChannelsResult {
   readonly rssBytesPerChannel: number;
 }
 
+/** One row of the results, by scenario. */
 export type BenchResult = ThroughputResult | SetupResult | ChannelsResult;
 
 /** Sizes and selection of one benchmark run. */
