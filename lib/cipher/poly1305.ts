@@ -16,12 +16,28 @@ const CLAMP = 0x0ffffffc0ffffffc0ffffffc0fffffffn;
 /** Below this the two AEAD calls cost more than the JavaScript loop. */
 const NATIVE_THRESHOLD = 512;
 
+/** Up to 16 little-endian bytes as a bigint, 32 bits at a time (no string round trip: this runs five times a packet). */
 function fromLittleEndian(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).reverse().toString('hex')}`);
+  let value = 0n;
+  let i = bytes.length;
+  for (; i >= 4; i -= 4) {
+    value = (value << 32n) | BigInt(((bytes[i - 1]! << 24) | (bytes[i - 2]! << 16) | (bytes[i - 3]! << 8) | bytes[i - 4]!) >>> 0);
+  }
+  for (; i > 0; i--) value = (value << 8n) | BigInt(bytes[i - 1]!);
+  return value;
 }
 
+/** The low 128 bits of `value` as 16 little-endian bytes. */
 function toLittleEndian16(value: bigint): Uint8Array {
-  return Buffer.from(value.toString(16).padStart(32, '0'), 'hex').reverse();
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    const word = Number((value >> BigInt(32 * i)) & 0xffffffffn);
+    out[4 * i] = word;
+    out[4 * i + 1] = word >>> 8;
+    out[4 * i + 2] = word >>> 16;
+    out[4 * i + 3] = word >>> 24;
+  }
+  return out;
 }
 
 /** RFC 8439 §2.8: the AEAD tag over `aad` with an empty plaintext. */
