@@ -2,7 +2,7 @@
  * Transport-layer messages (RFC 4253 §11-12, RFC 8308). Kex-method messages 30-49 live with
  * their kex method; this file holds only the numbers every state shares.
  */
-import { boolean, bytes, message, nameList, string, uint32, utf8 } from '../schema.js';
+import { boolean, bytes, message, nameList, optional, string, uint32, utf8 } from '../schema.js';
 
 /** RFC 4253 §12 and RFC 4252/4254 message numbers. */
 export const MessageType = {
@@ -43,7 +43,8 @@ export const MessageType = {
 export const Disconnect = message(1, 'Disconnect', {
   reasonCode: uint32,
   description: utf8,
-  languageTag: utf8,
+  // Required by the RFC, yet @microsoft/dev-tunnels-ssh omits it when empty: the reason must still be read.
+  languageTag: optional(utf8),
 });
 
 /** RFC 4253 §11.2 */
