@@ -6,16 +6,13 @@
  */
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import type { OpeningKey } from '../cipher/types.js';
+import { allocate } from '../codec/messages/connection.js';
 
 const NEWKEYS = 21;
 /** RFC 4253 §6.1: implementations must accept packets of at least 35000 bytes. */
 export const MIN_MAX_PACKET_LENGTH = 35000;
 /** The join buffer starts at what one 64 KiB CHANNEL_DATA packet needs and grows to the largest packet seen. */
 const JOINED_MIN_SIZE = 64 * 1024 + 256;
-
-/** A buffer about to be filled completely: Node's Buffer skips the zero-fill. */
-const allocate: (n: number) => Uint8Array =
-  typeof Buffer === 'function' ? (n) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : (n) => new Uint8Array(n);
 
 /** Options of a PacketReader. */
 export interface PacketReaderOptions {

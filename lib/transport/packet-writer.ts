@@ -5,6 +5,7 @@
  * buffer from `allocatePayload` is sealed where it lies, without being copied.
  */
 import type { SealingKey } from '../cipher/types.js';
+import { allocate } from '../codec/messages/connection.js';
 
 const NEWKEYS = 21;
 /**
@@ -18,10 +19,6 @@ const HEADROOM = 5;
 const TAILROOM = 96;
 /** Buffers from `allocatePayload` not yet sealed: the writer may build the packet around them. */
 const sealableInPlace = new WeakSet<ArrayBufferLike>();
-
-/** A buffer about to be filled completely: Node's Buffer skips the zero-fill. */
-const allocate: (n: number) => Uint8Array =
-  typeof Buffer === 'function' ? (n) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : (n) => new Uint8Array(n);
 
 /**
  * A payload buffer of `length` bytes with room for the packet around it, so that
