@@ -19,6 +19,7 @@ import { TcpServer, socketToDuplex } from '../../lib/tcp/index.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import { ClientSession } from '../../lib/client-session.js';
 import type { Channel } from '../../lib/mux/channel.js';
+import type { ServerAuthenticatingEvent } from '../../lib/auth/types.js';
 import { hashStream, patternSource } from './interop-sessions.js';
 
 const MiB = 1024 * 1024;
@@ -195,7 +196,10 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   let userKeys: dt.KeyPair[];
   const sessions = new Queue<ServerSession>();
   const channels = new Queue<Channel>();
+  /** The channel requests each of our server's channels received, in order. */
+  const channelRequests = new Map<Channel, string[]>();
   const globalRequests: string[] = [];
+  const authentications: ServerAuthenticatingEvent[] = [];
 
   beforeAll(async () => {
     [hostKeys, userKeys] = await Promise.all([ourKeys(), theirKeys()]);
@@ -203,6 +207,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
     server = new TcpServer(SessionConfig.default());
     server.credentials = { hostKeys };
     server.onSessionAuthenticating = (e) => {
+      authentications.push(e);
       if (e.username !== username) return false;
       if (e.authenticationType === 'password') return e.password === password;
       if (e.authenticationType === 'publickey') return userBlobs.some((blob) => blob.equals(e.publicKey!.publicKeyBlob));
@@ -216,7 +221,12 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
         return e.requestType === globalRequest;
       };
       session.onChannelOpening = (e) => {
-        e.channel.onRequest = (r) => r.requestType === customRequest;
+        const seen: string[] = [];
+        channelRequests.set(e.channel, seen);
+        e.channel.onRequest = (r) => {
+          seen.push(r.requestType);
+          return r.requestType === customRequest;
+        };
         channels.push(e.channel);
       };
     };
@@ -278,16 +288,19 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it.each([
-    ['rsa', 0],
+    ['rsa-sha2-512', 0],
     ['ecdsa-sha2-nistp256', 1],
     ['ecdsa-sha2-nistp384', 2],
     ['ecdsa-sha2-nistp521', 3],
-  ])('logs their client in with its %s key', async (_name, index) => {
+  ])('logs their client in with its %s key', async (algorithm, index) => {
     const { client, authenticated, ours } = await theirClient(theirConfig(), { username, publicKeys: [userKeys[index]!] });
     try {
       expect(authenticated).toBe(true);
       const result = await ours.authenticated;
       expect(result.method).toBe('publickey');
+      const signed = authentications.filter((e) => e.authenticationType === 'publickey' && !e.isQuery).at(-1)!;
+      expect(signed.publicKeyAlgorithm).toBe(algorithm);
+      expect(Buffer.from(signed.publicKey!.publicKeyBlob).equals(await theirBlob(userKeys[index]!))).toBe(true);
     } finally {
       client.dispose();
     }
@@ -401,15 +414,20 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
     }
   });
 
-  it('delivers their initial channel request (open-channel-request@microsoft.com) to our channel handler', async () => {
+  it.each([true, false])('delivers their initial channel request (open-channel-request@microsoft.com, want reply %s) to our channel handler', async (wantReply) => {
     const { client, session } = await theirClient();
     try {
+      // Both sides announced the extension, so their client bundles the request with the open.
       expect(session.protocolExtensions?.has('open-channel-request@microsoft.com')).toBe(true);
       const open = new dt.ChannelOpenMessage();
       open.channelType = 'session';
-      const theirs = await session.openChannel(open, new dt.ChannelRequestMessage(customRequest, true));
+      const theirs = await session.openChannel(open, new dt.ChannelRequestMessage(customRequest, wantReply));
       expect(theirs.channelType).toBe('session');
-      await channels.take();
+      const channel = await channels.take();
+      await theirs.send(Buffer.from('after'));
+      const reader = channel.readable.getReader();
+      expect(Buffer.from((await reader.read()).value!).toString()).toBe('after');
+      expect(channelRequests.get(channel)).toEqual([customRequest]);
     } finally {
       client.dispose();
     }
@@ -421,6 +439,23 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
       const open = new dt.ChannelOpenMessage();
       open.channelType = 'session';
       await expect(session.openChannel(open, new dt.ChannelRequestMessage('refused-request', true))).rejects.toThrow(/denied/);
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it('answers their keepalives, which they count as successes', async () => {
+    const config = theirConfig();
+    config.keepAliveTimeoutInSeconds = 1;
+    const { client, session } = await theirClient(config);
+    try {
+      const failures: number[] = [];
+      session.onKeepAliveFailed((count) => failures.push(count));
+      const successes = await new Promise<number>((resolve) => session.onKeepAliveSucceeded((count) => count >= 2 && resolve(count)));
+      expect(successes).toBe(2);
+      expect(failures).toEqual([]);
+      // No application request here: their keepalive bypasses their request queue, so our reply to it
+      // (FAILURE, as OpenSSH answers) would complete whichever request of theirs is pending (reference §10).
     } finally {
       client.dispose();
     }
@@ -697,6 +732,30 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('keeps the session alive on our keepalives, which their server answers', async () => {
+    const config = ourConfig();
+    config.keepAliveInterval = 1;
+    config.keepAliveCountMax = 1;
+    const { client } = await ourClient(config);
+    try {
+      await client.authenticate({ username, password });
+      const before = client.metrics.packetsReceived;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(client.isConnected).toBe(true);
+      expect(client.metrics.packetsReceived).toBeGreaterThan(before);
+      expect(await client.request({ requestType: globalRequest, wantReply: true })).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('fails to negotiate aes256-cbc, which their package does not implement', async () => {
+    const config = ourConfig();
+    config.encryptionAlgorithms = ['aes256-cbc'];
+    await expect(connectClientTo(server.port, hostBlobs, config)).rejects.toThrow(/encryption|cipher|algorithm/i);
+    await server.sessions.take();
   });
 
   it('closes the session from our side and their server sees the reason and message', async () => {
