@@ -1,18 +1,84 @@
 /**
- * node:net sockets as the `{ readable, writable }` byte pair sessions run over. Nagle is off
- * (SSH packets are already coalesced), and socket errors end the streams instead of escaping as
+ * node:net sockets as the `{ readable, writable }` byte pair sessions run over. Written by hand
+ * rather than with `Duplex.toWeb`, which copies every received chunk and counts its write queue
+ * in chunks (so it never pushes back): here received buffers are passed on as they are, the
+ * readable pauses the socket when its byte queue is full, and writes wait for 'drain'. Nagle is
+ * off (SSH packets are already coalesced); socket errors end the streams instead of escaping as
  * unhandled 'error' events.
  */
-import { Duplex as NodeDuplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Duplex } from '../transport/transport.js';
+
+/** Bytes queued in the readable before the socket is paused. */
+const READ_HIGH_WATER_MARK = 256 * 1024;
 
 /** Adapts a connected socket to Web Streams. */
 export function socketToDuplex(socket: Socket): Duplex {
   socket.setNoDelay(true);
-  socket.on('error', () => {
-    // Surfaced through the streams; a listener keeps it from crashing the process.
+  let failure: Error | undefined;
+  socket.on('error', (error) => {
+    failure = error;
   });
-  const { readable, writable } = NodeDuplex.toWeb(socket);
-  return { readable: readable as ReadableStream<Uint8Array>, writable: writable as WritableStream<Uint8Array> };
+
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        socket.on('data', (chunk: Buffer) => {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) socket.pause();
+        });
+        socket.once('end', () => {
+          try {
+            controller.close();
+          } catch {
+            // Already cancelled.
+          }
+        });
+        socket.once('close', () => {
+          try {
+            if (failure) controller.error(failure);
+            else controller.close();
+          } catch {
+            // Already closed or cancelled.
+          }
+        });
+        socket.pause();
+      },
+      pull() {
+        socket.resume();
+      },
+      cancel() {
+        socket.destroy();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
+  );
+
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      if (socket.destroyed) return Promise.reject(failure ?? new Error('Socket is closed'));
+      if (socket.write(chunk)) return undefined;
+      return new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => {
+          socket.off('close', onClose);
+          resolve();
+        };
+        const onClose = (): void => {
+          socket.off('drain', onDrain);
+          reject(failure ?? new Error('Socket closed while writing'));
+        };
+        socket.once('drain', onDrain).once('close', onClose);
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        if (socket.destroyed || socket.writableEnded) return resolve();
+        socket.end(() => resolve());
+      });
+    },
+    abort(reason) {
+      socket.destroy(reason instanceof Error ? reason : undefined);
+    },
+  });
+  return { readable, writable };
 }
