@@ -36,6 +36,7 @@ export class PacketReader {
   /** `packet_length` of the packet being read, once its prefix was decrypted. */
   #length = -1;
   #awaitingKeys = false;
+  #keysWaiter: (() => void) | undefined;
   #resetAtNewKeys = false;
   readonly #maxPacketLength: number;
   /** Sequence number of the next packet (RFC 4253 §6.4), modulo 2^32. */
@@ -70,6 +71,14 @@ export class PacketReader {
     this.#next = next;
     this.#resetAtNewKeys = options.resetSequence ?? false;
     if (this.#awaitingKeys) this.#switchKeys();
+    this.#keysWaiter?.();
+    this.#keysWaiter = undefined;
+  }
+
+  /** Resolves once `prepareKeys` was called (immediately when no NEWKEYS is waiting for keys). */
+  keysPrepared(): Promise<void> {
+    if (!this.#awaitingKeys) return Promise.resolve();
+    return new Promise((resolve) => (this.#keysWaiter = resolve));
   }
 
   /** Feeds received bytes. */
@@ -202,17 +211,17 @@ export function createPacketReaderStream(reader: PacketReader): TransformStream<
       let payload: Uint8Array | undefined;
       while ((payload = reader.next()) !== undefined) controller.enqueue(payload);
       if (!reader.awaitingKeys || reader.buffered === 0) return;
-      // Let the consumer see NEWKEYS and the messages before it, which prepare the keys.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // The consumer sees NEWKEYS and the messages before it, which prepare the keys.
+      await reader.keysPrepared();
     }
   };
   const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
-      transform: async (chunk, controller) => {
-        reader.push(chunk);
-        await drain(controller);
-      },
-      flush: () => reader.assertDrained(),
-      cancel: () => reader.destroy(),
+    transform: async (chunk, controller) => {
+      reader.push(chunk);
+      await drain(controller);
+    },
+    flush: () => reader.assertDrained(),
+    cancel: () => reader.destroy(),
   };
   return new TransformStream<Uint8Array, Uint8Array>(
     transformer,

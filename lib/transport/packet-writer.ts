@@ -132,8 +132,8 @@ export class PacketWriter {
 /** Wraps a PacketWriter as a TransformStream of payloads to wire bytes. */
 export function createPacketWriterStream(writer: PacketWriter): TransformStream<Uint8Array, Uint8Array> {
   const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(): void } = {
-      transform: (payload, controller) => controller.enqueue(writer.write(payload)),
-      cancel: () => writer.destroy(),
+    transform: (payload, controller) => controller.enqueue(writer.write(payload)),
+    cancel: () => writer.destroy(),
   };
   return new TransformStream<Uint8Array, Uint8Array>(
     transformer,
