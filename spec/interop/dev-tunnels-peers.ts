@@ -91,6 +91,14 @@ export function theirConfig(c: AlgorithmCase = { name: 'default' }): dt.SshSessi
   return config;
 }
 
+/** Their configuration without open-channel-request@microsoft.com: initial requests go as plain channel requests. */
+export function theirConfigWithoutInitialRequests(): dt.SshSessionConfiguration {
+  const config = theirConfig();
+  const index = config.protocolExtensions.indexOf(dt.SshProtocolExtensionNames.openChannelRequest);
+  config.protocolExtensions.splice(index, 1);
+  return config;
+}
+
 /** Our configuration restricted to one algorithm per case. */
 export function ourConfig(c: AlgorithmCase = { name: 'default' }): SessionConfig {
   const config = SessionConfig.default();
@@ -194,32 +202,37 @@ export function nextEvent<T>(event: TheirEvent<T>): Promise<T> {
 /** Their server: SshServerSession per accepted socket (what their SshServer does, minus a fixed port). */
 export interface TheirServer {
   port: number;
-  sessions: Queue<dt.SshServerSession>;
-  /** Channels their server accepted, custom requests already answered. */
-  channels: Queue<{ channel: dt.SshChannel; requests: string[] }>;
+  /** Each session, in the order the sockets were accepted. */
+  sessions: Queue<TheirServerSession>;
   /** Global requests their server saw. */
   requests: string[];
-  /** How one of its sessions closed (subscribed when the socket was accepted). */
-  closed(session: dt.SshServerSession): Promise<dt.SshSessionClosedEventArgs>;
   close(): Promise<void>;
+}
+
+/** One session of their server. */
+export interface TheirServerSession {
+  session: dt.SshServerSession;
+  /** Channels our client opened on it, each with the channel requests it received (all answered). */
+  channels: Queue<{ channel: dt.SshChannel; requests: string[] }>;
+  /** How it closed (subscribed when the socket was accepted). */
+  closed: Promise<dt.SshSessionClosedEventArgs>;
 }
 
 /**
  * Starts their server on a free 127.0.0.1 port with `hostKeys`, accepting `username` by password
  * or by one of `userBlobs`, answering `globalRequest` and, on every channel, `customRequest`.
+ * @param config their configuration (default: `theirConfig()`)
  */
-export async function startTheirServer(hostKeys: dt.KeyPair[], userBlobs: Uint8Array[]): Promise<TheirServer> {
-  const sessions = new Queue<dt.SshServerSession>();
-  const channels = new Queue<{ channel: dt.SshChannel; requests: string[] }>();
+export async function startTheirServer(hostKeys: dt.KeyPair[], userBlobs: Uint8Array[], config = theirConfig()): Promise<TheirServer> {
+  const sessions = new Queue<TheirServerSession>();
   const requests: string[] = [];
   const open = new Set<dt.SshServerSession>();
-  const closed = new Map<dt.SshServerSession, Promise<dt.SshSessionClosedEventArgs>>();
-  const config = theirConfig();
   const tcp: Server = createServer((socket: Socket) => {
     const session = new dt.SshServerSession(config);
     session.credentials = { publicKeys: hostKeys };
+    const channels = new Queue<{ channel: dt.SshChannel; requests: string[] }>();
     open.add(session);
-    closed.set(session, nextEvent(session.onClosed));
+    sessions.push({ session, channels, closed: nextEvent(session.onClosed) });
     session.onClosed(() => open.delete(session));
     session.onAuthenticating((e) => {
       if (e.username !== username) return;
@@ -237,7 +250,6 @@ export async function startTheirServer(hostKeys: dt.KeyPair[], userBlobs: Uint8A
       if (!e.isRemoteRequest) return;
       channels.push({ channel: e.channel, requests: answerCustomRequests(e.channel) });
     });
-    sessions.push(session);
     session.connect(new dt.NodeStream(socket)).catch(() => session.dispose());
   });
   tcp.listen(0, '127.0.0.1');
@@ -245,9 +257,7 @@ export async function startTheirServer(hostKeys: dt.KeyPair[], userBlobs: Uint8A
   return {
     port: (tcp.address() as { port: number }).port,
     sessions,
-    channels,
     requests,
-    closed: (session) => closed.get(session)!,
     async close() {
       await Promise.all([...open].map((s) => s.close(dt.SshDisconnectReason.byApplication)));
       await new Promise((resolve) => tcp.close(resolve));

@@ -11,7 +11,7 @@ import { DisconnectReason } from '../../lib/errors.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
 import {
   MiB, algorithmCases, connectClientTo, customRequest, expectNegotiated, globalRequest, nextEvent, ourConfig, ourKeys,
-  password, startTheirServer, theirBlob, theirKeys, transferBothWays, username, type TheirServer,
+  password, startTheirServer, theirBlob, theirConfigWithoutInitialRequests, theirKeys, transferBothWays, username, type TheirServer,
 } from './dev-tunnels-peers.js';
 
 describe('dev-tunnels-ssh interop: our client against their server', () => {
@@ -32,17 +32,17 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   /** Our client connected to their server, their host key checked against `hostBlobs`. */
   async function ourClient(config = ourConfig()) {
     const client = await connectClientTo(server.port, hostBlobs, config);
-    const theirs = await server.sessions.take();
-    return { client, theirs };
+    const { session: theirs, channels, closed } = await server.sessions.take();
+    return { client, theirs, channels, closed };
   }
 
   it.each(algorithmCases.map((c) => [c.name, c] as const))('negotiates %s with their server and echoes a channel round trip', async (_name, c) => {
-    const { client } = await ourClient(ourConfig(c));
+    const { client, channels } = await ourClient(ourConfig(c));
     try {
       expectNegotiated(client.algorithms, c);
       expect(await client.authenticate({ username, password })).toBe(true);
       const channel = await client.openChannel();
-      const { channel: theirs } = await server.channels.take();
+      const { channel: theirs } = await channels.take();
       await transferBothWays(theirs, channel, 64 * 1024, 4);
     } finally {
       await client.close();
@@ -75,17 +75,16 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
 
   it('refuses their host key when our callback does', async () => {
     await expect(connectClientTo(server.port, [], ourConfig())).rejects.toThrow(/refused/);
-    const theirs = await server.sessions.take();
-    const closed = await server.closed(theirs);
+    const closed = await (await server.sessions.take()).closed;
     expect(closed.reason).toBe(dt.SshDisconnectReason.hostKeyNotVerifiable);
   });
 
   it('moves 4 MiB each way at once through a channel we open, with matching SHA-256', async () => {
-    const { client } = await ourClient();
+    const { client, channels } = await ourClient();
     try {
       await client.authenticate({ username, password });
       const channel = await client.openChannel();
-      const { channel: theirs } = await server.channels.take();
+      const { channel: theirs } = await channels.take();
       await transferBothWays(theirs, channel, 4 * MiB, 5);
     } finally {
       await client.close();
@@ -105,11 +104,11 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   });
 
   it('gets SUCCESS for our custom channel request and FAILURE for an unknown one', async () => {
-    const { client } = await ourClient();
+    const { client, channels } = await ourClient();
     try {
       await client.authenticate({ username, password });
       const channel = await client.openChannel();
-      const { requests } = await server.channels.take();
+      const { requests } = await channels.take();
       expect(await channel.request({ requestType: customRequest, wantReply: true })).toBe(true);
       expect(await channel.request({ requestType: 'unknown-request', wantReply: true })).toBe(false);
       expect(requests).toEqual([customRequest, 'unknown-request']);
@@ -147,11 +146,11 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   });
 
   it('closes a channel from our side and their server sees it closed', async () => {
-    const { client } = await ourClient();
+    const { client, channels } = await ourClient();
     try {
       await client.authenticate({ username, password });
       const channel = await client.openChannel();
-      const { channel: theirs } = await server.channels.take();
+      const { channel: theirs } = await channels.take();
       const closedThere = nextEvent(theirs.onClosed);
       // Their library never answers CLOSE with CLOSE: our close() must not wait for it forever.
       await channel.close({ exitStatus: 9 });
@@ -163,11 +162,11 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   });
 
   it('sees their channel close as closed by the remote', async () => {
-    const { client } = await ourClient();
+    const { client, channels } = await ourClient();
     try {
       await client.authenticate({ username, password });
       const channel = await client.openChannel();
-      const { channel: theirs } = await server.channels.take();
+      const { channel: theirs } = await channels.take();
       await theirs.close('TERM', 'stopped');
       expect(await channel.closed).toMatchObject({ closedBy: 'remote', exitSignal: 'TERM', errorMessage: 'stopped' });
     } finally {
@@ -176,12 +175,13 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   });
 
   it('sends our initial channel request with the open and their server answers it', async () => {
-    const { client } = await ourClient();
+    const { client, channels } = await ourClient();
     try {
       await client.authenticate({ username, password });
       expect(client.peerExtensions?.has('open-channel-request@microsoft.com')).toBe(true);
+      expect(client.connection?.initialRequestSupport).toBe('supported');
       const channel = await client.openChannel('session', { initialRequest: { requestType: customRequest, wantReply: true } });
-      const { requests } = await server.channels.take();
+      const { requests } = await channels.take();
       expect(requests).toEqual([customRequest]);
       expect(channel.channelType).toBe('session');
     } finally {
@@ -193,9 +193,25 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
     const { client } = await ourClient();
     try {
       await client.authenticate({ username, password });
-      await expect(client.openChannel('session', { initialRequest: { requestType: 'refused-request', wantReply: true } })).rejects.toThrow();
+      await expect(client.openChannel('session', { initialRequest: { requestType: 'refused-request', wantReply: true } })).rejects.toThrow(/denied/);
     } finally {
       await client.close();
+    }
+  });
+
+  it('sends our initial channel request as a plain channel request to their server without the extension', async () => {
+    const plain = await startTheirServer(hostKeys, userKeys.map((k) => k.publicKeyBlob), theirConfigWithoutInitialRequests());
+    const client = await connectClientTo(plain.port, hostBlobs, ourConfig());
+    try {
+      await client.authenticate({ username, password });
+      expect(client.peerExtensions?.has('open-channel-request@microsoft.com')).toBe(false);
+      expect(client.connection?.initialRequestSupport).toBe('unsupported');
+      await client.openChannel('session', { initialRequest: { requestType: customRequest, wantReply: true } });
+      expect((await (await plain.sessions.take()).channels.take()).requests).toEqual([customRequest]);
+      await expect(client.openChannel('session', { initialRequest: { requestType: 'refused-request', wantReply: true } })).rejects.toThrow(/denied/);
+    } finally {
+      await client.close();
+      await plain.close();
     }
   });
 
@@ -224,19 +240,24 @@ describe('dev-tunnels-ssh interop: our client against their server', () => {
   });
 
   it('closes the session from our side and their server sees the reason and message', async () => {
-    const { client, theirs } = await ourClient();
+    const { client, channels, closed } = await ourClient();
     await client.authenticate({ username, password });
-    const closedThere = server.closed(theirs);
+    await client.openChannel();
+    const { channel } = await channels.take();
     await client.close(DisconnectReason.byApplication, 'our goodbye');
-    const e = await closedThere;
+    const e = await closed;
     expect(e.reason).toBe(dt.SshDisconnectReason.byApplication);
     expect(e.message).toBe('our goodbye');
+    expect(channel.isClosed).toBe(true);
   });
 
   it('sees their session close with its reason and message', async () => {
-    const { client, theirs } = await ourClient();
+    const { client, theirs, channels } = await ourClient();
     await client.authenticate({ username, password });
+    const channel = await client.openChannel();
+    await channels.take();
     await theirs.close(dt.SshDisconnectReason.byApplication, 'their goodbye');
     expect(await client.closed).toMatchObject({ reason: DisconnectReason.byApplication, description: 'their goodbye', initiatedBy: 'remote' });
+    expect(await channel.closed).toMatchObject({ closedBy: 'session' });
   });
 });

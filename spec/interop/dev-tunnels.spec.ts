@@ -17,15 +17,15 @@ import type { Channel } from '../../lib/mux/channel.js';
 import type { ServerAuthenticatingEvent } from '../../lib/auth/types.js';
 import {
   MiB, Queue, algorithmCases, answerCustomRequests, customRequest, expectNegotiated, globalRequest, nextEvent, ourKeys,
-  password, theirBlob, theirConfig, theirKeys, transferBothWays, username,
+  password, theirBlob, theirConfig, theirConfigWithoutInitialRequests, theirKeys, transferBothWays, username,
 } from './dev-tunnels-peers.js';
 
 describe('dev-tunnels-ssh interop: their client against our server', () => {
   let server: TcpServer;
   let hostKeys: KeyPair[];
   let userKeys: dt.KeyPair[];
-  const sessions = new Queue<ServerSession>();
-  const channels = new Queue<Channel>();
+  /** Each session our server accepted, with the channels their client opened on it. */
+  const sessions = new Queue<{ session: ServerSession; channels: Queue<Channel> }>();
   /** The channel requests each of our server's channels received, in order. */
   const channelRequests = new Map<Channel, string[]>();
   const globalRequests: string[] = [];
@@ -45,7 +45,8 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
     };
     server.onSessionError = () => {};
     server.onSessionOpened = (session) => {
-      sessions.push(session);
+      const channels = new Queue<Channel>();
+      sessions.push({ session, channels });
       session.onRequest = (e) => {
         globalRequests.push(e.requestType);
         return e.requestType === globalRequest;
@@ -79,12 +80,12 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
       });
     });
     const authenticated = await session.authenticate(credentials);
-    const ours = await sessions.take();
-    return { client, session, ours, authenticated, hostKeyBlobs };
+    const { session: ours, channels } = await sessions.take();
+    return { client, session, ours, channels, authenticated, hostKeyBlobs };
   }
 
   it.each(algorithmCases.map((c) => [c.name, c] as const))('negotiates %s with their client and echoes a channel round trip', async (_name, c) => {
-    const { client, session, ours, authenticated } = await theirClient(theirConfig(c));
+    const { client, session, ours, authenticated, channels } = await theirClient(theirConfig(c));
     try {
       expect(authenticated).toBe(true);
       expectNegotiated(ours.algorithms, c);
@@ -139,7 +140,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   it('lets their client refuse our host key, closing the session', async () => {
     const client = new dtTcp.SshClient(theirConfig());
     const session = await client.openSession('127.0.0.1', server.port!);
-    const ours = await sessions.take();
+    const { session: ours } = await sessions.take();
     session.onAuthenticating((e) => {
       if (e.authenticationType === dt.SshAuthenticationType.serverPublicKey) e.authenticationPromise = Promise.resolve(null);
     });
@@ -153,7 +154,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it('moves 4 MiB each way at once through a channel they open, with matching SHA-256', async () => {
-    const { client, session } = await theirClient();
+    const { client, session, channels } = await theirClient();
     try {
       const theirs = await session.openChannel();
       await transferBothWays(theirs, await channels.take(), 4 * MiB, 2);
@@ -174,7 +175,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it('answers their custom channel request with SUCCESS and an unknown one with FAILURE', async () => {
-    const { client, session } = await theirClient();
+    const { client, session, channels } = await theirClient();
     try {
       const theirs = await session.openChannel();
       await channels.take();
@@ -217,7 +218,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it('sees their channel close as closed by the remote', async () => {
-    const { client, session } = await theirClient();
+    const { client, session, channels } = await theirClient();
     try {
       const theirs = await session.openChannel();
       const channel = await channels.take();
@@ -229,7 +230,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it('closes a channel from our side and their client sees it closed', async () => {
-    const { client, session } = await theirClient();
+    const { client, session, channels } = await theirClient();
     try {
       const theirs = await session.openChannel();
       const channel = await channels.take();
@@ -245,7 +246,7 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it.each([true, false])('delivers their initial channel request (open-channel-request@microsoft.com, want reply %s) to our channel handler', async (wantReply) => {
-    const { client, session } = await theirClient();
+    const { client, session, channels } = await theirClient();
     try {
       // Both sides announced the extension, so their client bundles the request with the open.
       expect(session.protocolExtensions?.has('open-channel-request@microsoft.com')).toBe(true);
@@ -274,6 +275,22 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
     }
   });
 
+  it('serves their initial channel request as a plain channel request when their client lacks the extension', async () => {
+    const { client, session, ours, channels } = await theirClient(theirConfigWithoutInitialRequests());
+    try {
+      expect(session.protocolExtensions?.has('open-channel-request@microsoft.com')).toBe(false);
+      // Their EXT_INFO does not announce it, so our side would not bundle requests to them either.
+      expect(ours.connection?.initialRequestSupport).toBe('unsupported');
+      const open = new dt.ChannelOpenMessage();
+      open.channelType = 'session';
+      await session.openChannel(open, new dt.ChannelRequestMessage(customRequest, true));
+      expect(channelRequests.get(await channels.take())).toEqual([customRequest]);
+      await expect(session.openChannel(open, new dt.ChannelRequestMessage('refused-request', true))).rejects.toThrow(/denied/);
+    } finally {
+      client.dispose();
+    }
+  });
+
   it('answers their keepalives, which they count as successes', async () => {
     const config = theirConfig();
     config.keepAliveTimeoutInSeconds = 1;
@@ -292,24 +309,31 @@ describe('dev-tunnels-ssh interop: their client against our server', () => {
   });
 
   it('sees their session close with its reason and message', async () => {
-    const { client, session, ours } = await theirClient();
+    const { client, session, ours, channels } = await theirClient();
     try {
+      await session.openChannel();
+      const channel = await channels.take();
       await session.close(dt.SshDisconnectReason.byApplication, 'their goodbye');
       expect(await ours.closed).toMatchObject({ reason: DisconnectReason.byApplication, description: 'their goodbye', initiatedBy: 'remote' });
+      // Their session may send CHANNEL_CLOSE for its channels before DISCONNECT, or not get to it.
+      expect(['remote', 'session']).toContain((await channel.closed).closedBy);
     } finally {
       client.dispose();
     }
   });
 
   it('closes the session from our side and their client sees the reason and message', async () => {
-    const { client, session, ours } = await theirClient();
+    const { client, session, ours, channels } = await theirClient();
     try {
+      const theirs = await session.openChannel();
+      await channels.take();
       const closedThere = nextEvent(session.onClosed);
       await ours.close(DisconnectReason.byApplication, 'our goodbye');
       const e = await closedThere;
       expect(e.reason).toBe(dt.SshDisconnectReason.byApplication);
       expect(e.message).toBe('our goodbye');
       expect(session.isClosed).toBe(true);
+      expect(theirs.isClosed).toBe(true);
     } finally {
       client.dispose();
     }
