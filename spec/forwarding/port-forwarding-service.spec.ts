@@ -24,21 +24,12 @@ import {
   tcpConnect,
   waitUntil,
   type TestServer,
+  forwardingConfig,
+  collect,
 } from './tcp-fixtures.js';
 
 const MiB = 1024 * 1024;
 
-function forwardingConfig(): SessionConfig {
-  const config = SessionConfig.default();
-  addPortForwardingService(config);
-  return config;
-}
-
-async function collect(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of readable) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
 
 async function refusedPort(): Promise<number> {
   const server = await startEchoServer();

@@ -3,6 +3,8 @@
  * server that answers only after the client's FIN, TCP clients that send and collect, and a
  * polling wait for counters that settle asynchronously (sockets closing, listeners stopping).
  */
+import { SessionConfig } from '../../lib/config.js';
+import { addPortForwardingService } from '../../lib/forwarding/index.js';
 import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
@@ -137,4 +139,18 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
  */
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** A default configuration with the port forwarding service registered. */
+export function forwardingConfig(): SessionConfig {
+  const config = SessionConfig.default();
+  addPortForwardingService(config);
+  return config;
+}
+
+/** Everything a readable yields, as one Buffer. */
+export async function collect(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readable) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }

@@ -6,7 +6,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { SessionConfig } from '../../lib/config.js';
 import { ChannelOpenError, ChannelOpenFailureReason } from '../../lib/errors.js';
 import { generateKeyPair } from '../../lib/keys/key-pair.js';
 import { importKey } from '../../lib/keys/index.js';
@@ -14,7 +13,7 @@ import { TcpServer } from '../../lib/tcp/index.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
 import type { ClientSession } from '../../lib/client-session.js';
 import type { RequestEvent } from '../../lib/mux/events.js';
-import { addPortForwardingService, getPortForwardingService, PortForwardRequestEvent } from '../../lib/forwarding/index.js';
+import { getPortForwardingService, PortForwardRequestEvent } from '../../lib/forwarding/index.js';
 import {
   ensureTestUser,
   hostPublicKey,
@@ -28,22 +27,11 @@ import {
 } from '../helpers/openssh.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { connectClient } from './interop-sessions.js';
-import { exchange, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
+import { collect, exchange, forwardingConfig, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
 
 const skip = skipWithoutOpenSsh();
 const MiB = 1024 * 1024;
 
-function forwardingConfig(): SessionConfig {
-  const config = SessionConfig.default();
-  addPortForwardingService(config);
-  return config;
-}
-
-async function collect(readable: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of readable) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
 
 /** Resolves once something accepts connections on 127.0.0.1:port. */
 async function waitForListener(port: number, what: string): Promise<void> {
