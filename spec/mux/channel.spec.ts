@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, ProtocolError } from '../../lib/errors.js';
-import { SessionConfig } from '../../lib/config.js';
 import { encodeChannelData } from '../../lib/codec/messages/connection.js';
-import { connectionPair, readAll, settle, types, type PairOptions } from './pair.js';
+import { channelPair, readAll, settle, types, windowConfig } from './pair.js';
 
-function config(window: number, packet: number): SessionConfig {
-  const c = SessionConfig.default();
-  c.maxChannelWindowSize = window;
-  c.maxChannelPacketSize = packet;
-  return c;
-}
 
-async function channelPair(options: PairOptions = {}) {
-  const pair = connectionPair(options);
-  const [client, server] = await Promise.all([pair.client.openChannel(), pair.server.acceptChannel()]);
-  return { ...pair, c: client, s: server };
-}
 
 const bytes = (n: number, fill = 1): Uint8Array => new Uint8Array(n).fill(fill);
 const dataSizes = (log: Uint8Array[]): number[] =>
@@ -23,7 +11,7 @@ const dataSizes = (log: Uint8Array[]): number[] =>
 
 describe('Channel stream contract', () => {
   it('slices a write to the peer max packet and stops at the peer window until WINDOW_ADJUST', async () => {
-    const p = await channelPair({ server: config(4096, 1000) });
+    const p = await channelPair({ server: windowConfig(4096, 1000) });
     const writer = p.c.writable.getWriter();
     let written = false;
     const write = writer.write(bytes(10_000)).then(() => (written = true));
@@ -72,7 +60,7 @@ describe('Channel stream contract', () => {
   });
 
   it('withholds WINDOW_ADJUST until the reader consumes half the window', async () => {
-    const p = await channelPair({ server: config(4096, 1024) });
+    const p = await channelPair({ server: windowConfig(4096, 1024) });
     const writer = p.c.writable.getWriter();
     for (let i = 0; i < 4; i++) await writer.write(bytes(1024));
     await settle();
@@ -89,7 +77,7 @@ describe('Channel stream contract', () => {
   });
 
   it('reading 1 KiB byte by byte sends few window adjusts', async () => {
-    const p = await channelPair({ server: config(512, 512) });
+    const p = await channelPair({ server: windowConfig(512, 512) });
     const writer = p.c.writable.getWriter();
     const reader = p.s.readable.getReader();
     for (let i = 0; i < 1024; i++) {
@@ -104,7 +92,7 @@ describe('Channel stream contract', () => {
   });
 
   it('discards data after readable.cancel(), credits it at once and closes once the write side is done', async () => {
-    const p = await channelPair({ server: config(4096, 1024) });
+    const p = await channelPair({ server: windowConfig(4096, 1024) });
     await p.s.readable.cancel();
     const writer = p.c.writable.getWriter();
     for (let i = 0; i < 16; i++) await writer.write(bytes(1024)); // 4x the window: only credit lets it through
@@ -130,7 +118,7 @@ describe('Channel stream contract', () => {
   });
 
   it('ends both streams on peer CLOSE, rejects pending writes with ChannelClosedError and replies CLOSE', async () => {
-    const p = await channelPair({ server: config(1024, 1024) });
+    const p = await channelPair({ server: windowConfig(1024, 1024) });
     const writer = p.c.writable.getWriter();
     await writer.write(bytes(1024)); // fills the peer window
     const pending = writer.write(bytes(10));
@@ -144,7 +132,7 @@ describe('Channel stream contract', () => {
   });
 
   it('raises ProtocolError for data beyond the window', async () => {
-    const p = await channelPair({ server: config(1000, 1000), disconnectOnError: false });
+    const p = await channelPair({ server: windowConfig(1000, 1000), disconnectOnError: false });
     const id = p.s.channelId;
     p.toServer.inject(encodeChannelData(id, bytes(600)));
     p.toServer.inject(encodeChannelData(id, bytes(600)));
@@ -155,7 +143,7 @@ describe('Channel stream contract', () => {
   });
 
   it('raises ProtocolError for a packet larger than the advertised maximum', async () => {
-    const p = await channelPair({ server: config(10_000, 1000), disconnectOnError: false });
+    const p = await channelPair({ server: windowConfig(10_000, 1000), disconnectOnError: false });
     p.toServer.inject(encodeChannelData(p.s.channelId, bytes(1001)));
     await settle();
     expect(p.toServer.errors[0]).toBeInstanceOf(ProtocolError);
@@ -179,7 +167,7 @@ describe('Channel stream contract', () => {
   });
 
   it('delivers stderr as extended data that shares the window', async () => {
-    const p = await channelPair({ client: config(2048, 1024) });
+    const p = await channelPair({ client: windowConfig(2048, 1024) });
     const err = p.s.stderrWritable.getWriter();
     const out = p.s.writable.getWriter();
     await err.write(bytes(1024, 2));

@@ -1,21 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SessionConfig } from '../../lib/config.js';
 import type { Channel } from '../../lib/mux/channel.js';
-import { connectionPair, seededRandom, settle, type Link, type PairOptions } from './pair.js';
+import { channelPair, connectionPair, seededRandom, settle, windowConfig, type Link } from './pair.js';
 
-function config(window: number, packet: number): SessionConfig {
-  const c = SessionConfig.default();
-  c.maxChannelWindowSize = window;
-  c.maxChannelPacketSize = packet;
-  return c;
-}
 
-async function channelPair(options: PairOptions = {}) {
-  const pair = connectionPair(options);
-  const [c, s] = await Promise.all([pair.client.openChannel(), pair.server.acceptChannel()]);
-  return { ...pair, c, s };
-}
 
 const sum = (link: Link, type: number, at: number): number =>
   link.log.filter((p) => p[0] === type).reduce((n, p) => n + new DataView(p.buffer).getUint32(at), 0);
@@ -54,7 +42,7 @@ describe('channel flow control', () => {
     const random = seededRandom(seed);
     const window = 1024 + Math.floor(random() * 64 * 1024);
     const packet = 256 + Math.floor(random() * Math.min(window, 32 * 1024));
-    const p = await channelPair({ server: config(window, packet), highWaterMark: 1 + Math.floor(random() * 8) });
+    const p = await channelPair({ server: windowConfig(window, packet), highWaterMark: 1 + Math.floor(random() * 8) });
     let read = 0;
     const total = 200_000 + Math.floor(random() * 100_000);
     const [sent, received] = await Promise.all([
@@ -100,7 +88,7 @@ describe('channel flow control', () => {
   });
 
   it('does not let a stalled reader on one channel stall another channel or global requests', async () => {
-    const p = connectionPair({ server: config(8192, 4096) });
+    const p = connectionPair({ server: windowConfig(8192, 4096) });
     const [stalledClient, stalledServer] = await Promise.all([p.client.openChannel(), p.server.acceptChannel()]);
     const stalledWriter = stalledClient.writable.getWriter();
     let stalledDone = false;

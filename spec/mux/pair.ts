@@ -224,3 +224,18 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8
 export function types(link: Link): number[] {
   return link.log.map((p) => p[0]!);
 }
+
+/** A config with the given receive window and maximum packet size. */
+export function windowConfig(window: number, packet: number): SessionConfig {
+  const c = SessionConfig.default();
+  c.maxChannelWindowSize = window;
+  c.maxChannelPacketSize = packet;
+  return c;
+}
+
+/** A connection pair with one channel opened by the client: `c` (client end) and `s` (server end). */
+export async function channelPair(options: PairOptions = {}) {
+  const pair = connectionPair(options);
+  const [c, s] = await Promise.all([pair.client.openChannel(), pair.server.acceptChannel()]);
+  return { ...pair, c, s };
+}
