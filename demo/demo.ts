@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   server.onSessionAuthenticating = (e) => e.username === USER && e.password === PASSWORD;
   server.onSessionOpened = (session) => {
     void (async () => {
-      for await (const channel of session.channels) serveExec(channel);
+      for await (const channel of session.channels) {
+        serveExec(channel, { env: { ...process.env, SSH_STREAMS_DEMO: `served by ssh-streams to ${session.username}` } });
+      }
     })();
   };
   const wanted = Number(process.env.DEMO_PORT ?? 2222);
