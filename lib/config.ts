@@ -88,6 +88,11 @@ export class SessionConfig {
   keyRotationThreshold = 1024 * 1024 * 1024;
   /** Re-key after this many milliseconds (RFC 4253 §9 recommends one hour); 0 disables. */
   keyRotationInterval = 60 * 60 * 1000;
+  /**
+   * Milliseconds an exchange (the first one including the version exchange, or a re-key) may take
+   * before the session is closed with KEY_EXCHANGE_FAILED; 0 disables.
+   */
+  keyExchangeTimeout = 60 * 1000;
   /** Seconds between keepalive global requests while idle; 0 disables. */
   keepAliveInterval = 0;
   /** Keepalive requests left unanswered before the peer is declared dead. */

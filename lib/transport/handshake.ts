@@ -83,6 +83,8 @@ export class Handshake {
   peerWantsExtInfo = false;
   /** Called when both NEWKEYS have passed. */
   onComplete: (outcome: KexOutcome) => void = () => {};
+  /** Called when an exchange begins (our KEXINIT goes out). */
+  onStart: () => void = () => {};
 
   constructor(host: HandshakeHost) {
     this.#host = host;
@@ -116,6 +118,7 @@ export class Handshake {
     this.#newKeysReceived = false;
     this.#ourKexInit = this.#buildKexInit();
     this.#host.sendKexMessage(this.#ourKexInit);
+    this.onStart();
   }
 
   /** Handles messages 20, 21 and 30-49. Throws ProtocolError on any violation. */

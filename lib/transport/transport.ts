@@ -94,6 +94,7 @@ export class Transport {
   #closedReject!: (error: unknown) => void;
   #firstKex: { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> };
   #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
+  #kexTimer: ReturnType<typeof setTimeout> | undefined;
   /** Callers of rekey(), resolved once an exchange completes after the count they saw. */
   #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   clientVersion = '';
@@ -141,6 +142,7 @@ export class Transport {
       prepareOutbound: (sealing, reset) => this.#writer.prepareKeys(sealing, { resetSequence: reset }),
     });
     this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
+    this.#handshake.onStart = () => this.#armKexTimer();
     this.closed = new Promise<SessionCloseInfo>((resolve, reject) => {
       this.#closedResolve = resolve;
       this.#closedReject = reject;
@@ -307,6 +309,7 @@ export class Transport {
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
     if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
+    clearTimeout(this.#kexTimer);
     this.#scheduleTimedRekey();
     this.onKeyExchange(outcome);
     const completed = this.#handshake.completed;
@@ -327,6 +330,18 @@ export class Transport {
     }
     if (this.isServer) extensions.set('publickey-hostbound@openssh.com', '0');
     this.#writePacket(encodeExtInfo(extensions));
+  }
+
+  /** A peer that never finishes an exchange would hold every outbound message at the kex gate. */
+  #armKexTimer(): void {
+    clearTimeout(this.#kexTimer);
+    const timeout = this.config.keyExchangeTimeout;
+    if (timeout <= 0 || this.#closeInfo) return;
+    this.#kexTimer = setTimeout(
+      () => this.#fail(new ProtocolError(`Key exchange did not complete within ${timeout} ms`, DisconnectReason.keyExchangeFailed)),
+      timeout,
+    );
+    this.#kexTimer.unref?.();
   }
 
   #scheduleTimedRekey(): void {
@@ -467,6 +482,7 @@ export class Transport {
     if (this.#closeInfo) return;
     this.#closeInfo = info;
     clearTimeout(this.#rekeyTimer);
+    clearTimeout(this.#kexTimer);
     const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
     for (const item of this.#queue.splice(0)) item.reject(error);
     for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(error);

@@ -245,6 +245,37 @@ function rechunk(end: ByteDuplex, seed: string): ByteDuplex {
   return { readable: split.readable, writable: end.writable };
 }
 
+describe('Transport key exchange timeout', () => {
+  it('ends a connect whose peer never starts the key exchange', async () => {
+    const [a, b] = duplexPair();
+    const config = Object.assign(SessionConfig.default(), { keyExchangeTimeout: 100 });
+    const server = new Transport({ isServer: true, config, hostKeys: [await getHostKey()] });
+    const connecting = server.connect(b);
+    const w = a.writable.getWriter();
+    await w.write(enc('SSH-2.0-silent\r\n'));
+    const err = await connecting.catch((e) => e);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.reason).toBe(3);
+    expect(err.message).toBe('Key exchange did not complete within 100 ms');
+  });
+
+  it('ends the session when a re-key is never answered', async () => {
+    const [a, b] = duplexPair();
+    let deliver = true;
+    const gate = new TransformStream<Uint8Array, Uint8Array>({ transform: (c, ctl) => (deliver ? ctl.enqueue(c) : undefined) });
+    void a.readable.pipeTo(gate.writable).catch(() => {});
+    const config = () => Object.assign(SessionConfig.default(), { keyExchangeTimeout: 100 });
+    const client = new Transport({ isServer: false, config: config() });
+    const server = new Transport({ isServer: true, config: config(), hostKeys: [await getHostKey()] });
+    await Promise.all([client.connect({ readable: gate.readable, writable: a.writable }), server.connect(b)]);
+    deliver = false;
+    const err = await client.rekey().catch((e) => e);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.message).toMatch(/Key exchange did not complete within 100 ms/);
+    await expect(client.closed).rejects.toBe(err);
+  });
+});
+
 describe('Transport over difficult links', () => {
   it.each(['one', 'two', 'three'])('works when the link re-chunks bytes at random (seed %s)', async (seed) => {
     const [a, b] = duplexPair();
