@@ -84,6 +84,11 @@ export class ServerSession extends SshSession {
     await super.connect(duplex, options);
   }
 
+  protected override startWithoutAuthentication(): void {
+    this.#auth?.cancelTimeout();
+    super.startWithoutAuthentication();
+  }
+
   protected routeAuthentication(payload: Uint8Array): boolean {
     if (this.#auth?.handleMessage(payload)) return true;
     if (payload[0] === MessageType.ServiceRequest && this.isAuthenticated) {

@@ -57,7 +57,12 @@ export abstract class SshSession {
     this.transport.onMessage = (payload) => this.#route(payload);
     this.transport.onClose = (info) => this.#ended(info);
     this.transport.onExtInfo = (extensions) => this.#connection?.setPeerExtensions([...extensions.keys()]);
-    this.transport.onKeyExchange = (outcome) => this.onKeyExchange?.(outcome);
+    this.transport.onKeyExchange = (outcome) => {
+      // Kex `none` (SessionConfig.noSecurity) serves channels without authentication, as Dev
+      // Tunnels SSH does: its peers open channels right away.
+      if (outcome.initial && outcome.algorithms.kex === 'none') this.startWithoutAuthentication();
+      this.onKeyExchange?.(outcome);
+    };
   }
 
   /** H of the first key exchange (RFC 4253 §7.2); undefined before connect. */
@@ -203,6 +208,11 @@ export abstract class SshSession {
     this.#connection = connection;
     this.#resolveConnection(connection);
     return connection;
+  }
+
+  /** Starts the connection protocol when the session negotiated no security at all. */
+  protected startWithoutAuthentication(): void {
+    this.startConnection();
   }
 
   /** Handles messages 5/6 and 50-79 (authentication); returns false when not handled. */

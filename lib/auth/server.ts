@@ -363,6 +363,14 @@ export class ServerAuthentication {
     this.close(new ProtocolError(description, reason as DisconnectReason));
   }
 
+  /**
+   * Stops the authentication timeout without ending authentication: used when the session serves
+   * the connection protocol without it (kex `none`, SessionConfig.noSecurity()).
+   */
+  cancelTimeout(): void {
+    this.#clearTimer();
+  }
+
   #clearTimer(): void {
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;

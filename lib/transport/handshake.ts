@@ -148,6 +148,10 @@ export class Handshake {
     if (isServer) {
       hostKeyAlgorithms = hostKeyAlgorithms.filter((alg) => hostKeys.some((k) => k.algorithms.includes(alg as never)));
     }
+    // A peer only agrees to kex `none` when every list, host keys included, offers `none`.
+    if (config.keyExchangeAlgorithms.includes('none') && !hostKeyAlgorithms.includes('none')) {
+      hostKeyAlgorithms = [...hostKeyAlgorithms, 'none'];
+    }
     return encode(KexInit, {
       cookie: config.randomBytes(16),
       kexAlgorithms: kex,
@@ -184,9 +188,13 @@ export class Handshake {
     if (peer.firstKexPacketFollows && isGuessWrong(clientInit, serverInit)) this.#ignoreNextKexPacket = true;
     const method = kexMethods.get(this.#algorithms.kex);
     if (!method) {
-      // The `none` method (SessionConfig.noSecurity): no exchange, keys stay `none`.
+      // Kex `none` (SessionConfig.noSecurity), as Dev Tunnels SSH defines it: the two KEXINITs are
+      // the whole exchange. No NEWKEYS goes either way and the keys stay `none`.
       this.#exchangeHash = this.#noneExchangeHash();
-      this.#finishKeys(undefined);
+      this.sessionId ??= this.#exchangeHash;
+      this.#newKeysSent = true;
+      this.#newKeysReceived = true;
+      this.#maybeComplete();
       return;
     }
     if (isServer) {
@@ -310,18 +318,9 @@ export class Handshake {
   /** Integrity keys of the current exchange ('E' and 'F'), used by session reconnection. */
   integrityKeys: { clientToServer: Uint8Array; serverToClient: Uint8Array } | undefined;
 
-  #finishKeys(keys: { opening: OpeningKey; sealing: SealingKey } | undefined): void {
-    const resetSequence = this.strict;
-    if (keys) {
-      this.#host.prepareInbound(keys.opening, resetSequence);
-      this.#host.prepareOutbound(keys.sealing, resetSequence);
-    } else {
-      this.sessionId ??= this.#exchangeHash!;
-      const none = cipherAlgorithms.get('none')!;
-      const empty = { iv: new Uint8Array(0), encryptionKey: new Uint8Array(0), integrityKey: new Uint8Array(0) };
-      this.#host.prepareInbound(none.opening(empty, macAlgorithms.get('none')), resetSequence);
-      this.#host.prepareOutbound(none.sealing(empty, macAlgorithms.get('none')), resetSequence);
-    }
+  #finishKeys(keys: { opening: OpeningKey; sealing: SealingKey }): void {
+    this.#host.prepareInbound(keys.opening, this.strict);
+    this.#host.prepareOutbound(keys.sealing, this.strict);
     this.#phase = 'awaitingNewKeys';
     this.#newKeysSent = true;
     this.#host.sendKexMessage(encode(NewKeys, {}));
