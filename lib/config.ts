@@ -121,7 +121,12 @@ export class SessionConfig {
     return new SessionConfig();
   }
 
-  /** Secure defaults plus session reconnection and latency measurement (Microsoft extensions). */
+  /**
+   * Secure defaults plus the session reconnection and latency extensions (Microsoft). Session
+   * reconnection is not implemented yet: until it is, these names are never announced in EXT_INFO
+   * (announcing them would switch a Dev Tunnels peer to the reconnect wire format), so such a
+   * session behaves like `default()`.
+   */
   static defaultWithReconnect(): SessionConfig {
     const config = new SessionConfig();
     config.protocolExtensions.push(ProtocolExtensions.sessionReconnect, ProtocolExtensions.sessionLatency);

@@ -92,3 +92,20 @@ describe('ServerSession', () => {
     expect(end.message).toMatch(/Keepalive/);
   });
 });
+
+describe('SessionConfig.defaultWithReconnect()', () => {
+  it('never announces the reconnect extensions it does not implement yet', async () => {
+    const seen: string[][] = [];
+    const clientConfig = SessionConfig.defaultWithReconnect();
+    const serverConfig = SessionConfig.defaultWithReconnect();
+    const { client, server } = await sessionPair({ clientConfig, serverConfig });
+    seen.push([...client.peerExtensions!.keys()], [...server.peerExtensions!.keys()]);
+    for (const names of seen) {
+      expect(names).not.toContain('session-reconnect@microsoft.com');
+      expect(names).not.toContain('session-latency@microsoft.com');
+    }
+    expect(seen[0]).toContain('server-sig-algs');
+    expect(seen[1]).toContain('open-channel-request@microsoft.com');
+    await client.close();
+  });
+});

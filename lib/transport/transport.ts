@@ -52,6 +52,8 @@ export interface TransportMetrics {
 }
 
 const resolved = Promise.resolve();
+/** Protocol extensions this library implements and may announce in EXT_INFO. */
+const IMPLEMENTED_EXTENSIONS = new Set(['server-sig-algs', 'open-channel-request@microsoft.com']);
 /** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
 const SEND_HIGH_WATER_MARK = 256 * 1024;
 const TRANSPORT_MAX = MessageType.KexMethodLast;
@@ -322,6 +324,9 @@ export class Transport {
   #sendExtInfo(): void {
     const extensions = new Map<string, string>();
     for (const name of this.config.protocolExtensions) {
+      // Announcing an extension we do not implement would make the peer switch its wire format
+      // (the reconnect extension adds a trailer to every packet).
+      if (!IMPLEMENTED_EXTENSIONS.has(name)) continue;
       if (name === 'server-sig-algs') {
         if (this.isServer) extensions.set(name, this.config.publicKeyAlgorithms.join(','));
       } else {
