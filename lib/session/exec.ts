@@ -1,8 +1,9 @@
 /**
- * Server-side exec (RFC 4254 §6.5), opt-in: a channel request handler that runs the command of an
- * `exec` request through node:child_process and wires the channel to it (data -> stdin, stdout ->
- * data, stderr -> extended data 1, exit -> exit-status or exit-signal, then CLOSE). Also handles
- * env (§6.4) and signal (§6.9) for that process. No pseudo-terminals: pty-req and shell are refused.
+ * Server-side exec and shell (RFC 4254 §6.5), opt-in: a channel request handler that runs the
+ * command of an `exec` request (or the shell for `shell`) through node:child_process and wires the
+ * channel to it (data -> stdin, stdout -> data, stderr -> extended data 1, exit -> exit-status or
+ * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. No
+ * pseudo-terminals: pty-req is refused, so a shell has no prompt or line editing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -20,13 +21,15 @@ export interface ExecOptions {
   acceptEnv?: (name: string) => boolean;
   /** Whether a command may run; default every command. */
   authorize?: (command: string) => boolean | Promise<boolean>;
+  /** Whether a `shell` request starts the shell (without a pseudo-terminal); default true. */
+  allowShell?: boolean;
 }
 
 const noop = (): void => {};
 const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
 
 /**
- * Handles env, exec and signal requests on `channel` by running one command per channel.
+ * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
  * @example for await (const ch of server.channels) serveExec(ch, { authorize: (cmd) => cmd === 'uptime' });
  */
 export function serveExec(channel: Channel, options: ExecOptions = {}): void {
@@ -44,6 +47,13 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         child = await run(channel, e.command!, { ...options, env: { ...(options.env ?? process.env), ...env } });
         return child !== undefined;
       }
+      case 'shell': {
+        // RFC 4254 §6.5: the user's shell, reading commands from the channel. Without a pseudo-
+        // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
+        if (child !== undefined || options.allowShell === false) return false;
+        child = await run(channel, undefined, { ...options, env: { ...(options.env ?? process.env), ...env } });
+        return child !== undefined;
+      }
       case 'signal':
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);
       default:
@@ -52,9 +62,10 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   };
 }
 
-/** Spawns `command` and wires it to the channel; undefined when it could not start. */
-async function run(channel: Channel, command: string, options: ExecOptions): Promise<ChildProcess | undefined> {
-  const child = spawn(options.shell ?? '/bin/sh', ['-c', command], { cwd: options.cwd, env: options.env, stdio: 'pipe' });
+/** Spawns `command` (or the shell itself, reading stdin, when undefined) and wires it to the channel. */
+async function run(channel: Channel, command: string | undefined, options: ExecOptions): Promise<ChildProcess | undefined> {
+  const args = command === undefined ? [] : ['-c', command];
+  const child = spawn(options.shell ?? '/bin/sh', args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));
     child.once('error', () => resolve(false));

@@ -213,6 +213,18 @@ describe.skipIf(skip)('OpenSSH interop: ssh runs commands on our server', () => 
     expect(createHash('sha256').update(result.stdout).digest('hex')).toBe(createHash('sha256').update(input).digest('hex'));
   });
 
+  it('gets a shell without a terminal (ssh -T) that runs what arrives on stdin', async () => {
+    const result = await runSsh([], {
+      port: server.port,
+      identityFile: key.privatePath,
+      authentication: 'publickey',
+      flags: ['-T'],
+      input: 'echo from-shell-$((6*7)); exit 5\n',
+    });
+    expect(result.stdout).toBe('from-shell-42\n');
+    expect(result.exitCode).toBe(5);
+  });
+
   it('reports a command killed by a signal', async () => {
     const result = await ssh('kill -KILL $$');
     // OpenSSH's client exits 255 when the remote command died of a signal.
