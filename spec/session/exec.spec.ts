@@ -21,6 +21,19 @@ describe('serveExec', () => {
     expect(await p.c.closed).toEqual({ closedBy: 'remote', exitStatus: 3 });
   });
 
+  it('starts a shell that reads commands from the channel, and refuses it when not allowed', async () => {
+    const p = await execPair();
+    expect(await p.c.requestPty({ term: 'xterm', columns: 80, rows: 24 })).toBe(false);
+    expect(await p.c.shell()).toBe(true);
+    const writer = p.c.writable.getWriter();
+    await writer.write(new TextEncoder().encode('echo $((20+22))\nexit 6\n'));
+    await writer.close();
+    expect(text(await readAll(p.c.readable))).toBe('42\n');
+    expect(await p.c.closed).toMatchObject({ exitStatus: 6 });
+    const q = await execPair({ allowShell: false });
+    expect(await q.c.shell()).toBe(false);
+  });
+
   it('pipes channel data through cat intact', async () => {
     const p = await execPair();
     expect(await p.c.exec('cat')).toBe(true);
