@@ -134,6 +134,7 @@ async function main(): Promise<void> {
   }
   console.log('\nThe server keeps running. Log in with OpenSSH (password "demo"):');
   console.log(`  ssh -p ${port} -o StrictHostKeyChecking=accept-new ${USER}@127.0.0.1 'uname -a; echo $SSH_STREAMS_DEMO'`);
+  console.log(`  ssh -T -p ${port} ${USER}@127.0.0.1        # a shell without a terminal: type commands, Ctrl+D to leave`);
   console.log('Press Ctrl+C to stop.');
   process.once('SIGINT', () => void server.close().then(() => process.exit(0)));
 }
