@@ -22,6 +22,7 @@ export const DisconnectReason = {
   noMoreAuthMethodsAvailable: 14,
   illegalUserName: 15,
 } as const;
+/** One of the RFC 4253 §11.1 reason codes. */
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
 /** RFC 4254 §5.1 channel open failure reason codes. */
@@ -31,6 +32,7 @@ export const ChannelOpenFailureReason = {
   unknownChannelType: 3,
   resourceShortage: 4,
 } as const;
+/** One of the RFC 4254 §5.1 reason codes. */
 export type ChannelOpenFailureReason =
   (typeof ChannelOpenFailureReason)[keyof typeof ChannelOpenFailureReason];
 

@@ -12,13 +12,21 @@ export interface Field<T> {
   write(w: SshWriter, v: T): void;
 }
 
+/** RFC 4251 §5 `byte`. */
 export const byte: Field<number> = { read: (r) => r.byte(), write: (w, v) => void w.byte(v) };
+/** RFC 4251 §5 `boolean`. */
 export const boolean: Field<boolean> = { read: (r) => r.boolean(), write: (w, v) => void w.boolean(v) };
+/** RFC 4251 §5 `uint32`. */
 export const uint32: Field<number> = { read: (r) => r.uint32(), write: (w, v) => void w.uint32(v) };
+/** RFC 4251 §5 `uint64`, as a bigint. */
 export const uint64: Field<bigint> = { read: (r) => r.uint64(), write: (w, v) => void w.uint64(v) };
+/** RFC 4251 §5 `string` of raw bytes. */
 export const string: Field<Uint8Array> = { read: (r) => r.string(), write: (w, v) => void w.string(v) };
+/** RFC 4251 §5 `string` of UTF-8 text. */
 export const utf8: Field<string> = { read: (r) => r.utf8(), write: (w, v) => void w.string(v) };
+/** RFC 4251 §5 `name-list`. */
 export const nameList: Field<string[]> = { read: (r) => r.nameList(), write: (w, v) => void w.nameList(v) };
+/** RFC 4251 §5 `mpint`, as its unsigned magnitude. */
 export const mpint: Field<Uint8Array> = { read: (r) => r.mpint(), write: (w, v) => void w.mpint(v) };
 /** Everything left in the payload; allowed only as the last field. */
 export const rest: Field<Uint8Array> = { read: (r) => r.rest(), write: (w, v) => void w.raw(v) };

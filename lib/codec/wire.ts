@@ -209,10 +209,12 @@ export function latin1(bytes: Uint8Array): string {
   return s;
 }
 
+/** Text to UTF-8 bytes. */
 export function utf8Encode(text: string): Uint8Array {
   return textEncoder.encode(text);
 }
 
+/** UTF-8 bytes to text (lenient: invalid sequences become U+FFFD). */
 export function utf8Decode(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
