@@ -9,7 +9,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import * as dt from '@microsoft/dev-tunnels-ssh';
 import * as dtTcp from '@microsoft/dev-tunnels-ssh-tcp';
 import { ChannelOpenError, ChannelOpenFailureReason, SshError } from '../../lib/errors.js';
@@ -17,85 +16,16 @@ import type { KeyPair } from '../../lib/keys/key-pair.js';
 import { TcpServer } from '../../lib/tcp/index.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import type { ClientSession } from '../../lib/client-session.js';
-import type { Channel } from '../../lib/mux/channel.js';
 import {
   encodeForwardedTcpip, ForwardingType, getPortForwardingService, PortForwardRequestEvent, type PortForwardingService,
 } from '../../lib/forwarding/index.js';
-import { forwardingConfig, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
+import { forwardingConfig, sha256, startEchoServer, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
 import {
-  MiB, Queue, connectClientTo, ourKeys, password, startTheirServer, theirBlob, theirConfig, theirKeys, username, type TheirServer,
+  MiB, Queue, connectClientTo, ourKeys, password, startTheirServer, theirBlob, theirKeys, username, type TheirServer,
 } from './dev-tunnels-peers.js';
-
-/** Their configuration with their port forwarding service registered. */
-function theirForwardingConfig(): dt.SshSessionConfiguration {
-  const config = theirConfig();
-  config.addService(dtTcp.PortForwardingService);
-  return config;
-}
-
-/** Writes `data` into a socket or their stream and reads the echo back until as many bytes came; stays open. */
-function echoRoundTrip(stream: Duplex, data: Uint8Array): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  return new Promise<Buffer>((resolve, reject) => {
-    const done = (error?: Error): void => {
-      stream.off('data', onData);
-      if (error) reject(error);
-      else resolve(Buffer.concat(chunks));
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (received >= data.length) done();
-    };
-    stream.on('data', onData);
-    stream.once('error', done);
-    stream.once('close', () => done(new Error(`Closed after ${received} of ${data.length} echoed bytes`)));
-    stream.write(Buffer.from(data));
-  });
-}
-
-/** The same through one of our channels. */
-async function channelRoundTrip(channel: Channel, data: Uint8Array): Promise<Buffer> {
-  const writer = channel.writable.getWriter();
-  const written = writer.write(data);
-  const chunks: Buffer[] = [];
-  let received = 0;
-  const reader = channel.readable.getReader();
-  while (received < data.length) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`EOF after ${received} of ${data.length} echoed bytes`);
-    chunks.push(Buffer.from(value));
-    received += value.length;
-  }
-  await written;
-  reader.releaseLock();
-  writer.releaseLock();
-  return Buffer.concat(chunks);
-}
-
-/** A MiB through a TCP connection to `port` and back, by SHA-256; then the connection closes. */
-async function expectTcpEcho(port: number): Promise<void> {
-  const data = randomBytes(MiB);
-  const socket = await tcpConnect(port);
-  try {
-    const echoed = await echoRoundTrip(socket, data);
-    expect(echoed.length).toBe(MiB);
-    expect(sha256(echoed)).toBe(sha256(data));
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** True when nothing accepts connections on 127.0.0.1:port. */
-async function refusesConnections(port: number): Promise<boolean> {
-  try {
-    (await tcpConnect(port)).destroy();
-    return false;
-  } catch {
-    return true;
-  }
-}
+import {
+  channelRoundTrip, echoRoundTrip, expectTcpEcho, freePort, refusesConnections, theirForwardingConfig,
+} from './dev-tunnels-forwarding-fixtures.js';
 
 describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our server', () => {
   let server: TcpServer;
@@ -103,6 +33,8 @@ describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our s
   let echo: TestServer;
   /** Whether our server authorizes `tcpip-forward` (checked when each request arrives). */
   let authorize = true;
+  /** Whether our server rejects every forwarding channel their client opens. */
+  let rejectChannels = false;
   const sessions = new Queue<ServerSession>();
   const forwardRequests: PortForwardRequestEvent[] = [];
 
@@ -117,6 +49,9 @@ describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our s
         if (!(e instanceof PortForwardRequestEvent)) return false;
         forwardRequests.push(e);
         return authorize;
+      };
+      session.onChannelOpening = (e) => {
+        if (rejectChannels) e.reject(ChannelOpenFailureReason.administrativelyProhibited, 'Forwarding is off for this test');
       };
       sessions.push(session);
     };
@@ -161,7 +96,7 @@ describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our s
 
   it('refuses their streamToRemotePort with connectFailed when nothing listens on the target port', async () => {
     const { client, pfs } = await theirClient();
-    const closedPort = (await startEchoServer().then(async (s) => (await s.close(), s))).port;
+    const closedPort = await freePort();
     try {
       const error = await pfs.streamToRemotePort('127.0.0.1', closedPort).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(dt.SshChannelError);
@@ -204,11 +139,11 @@ describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our s
 
   it('binds their forwardFromRemotePort of a fixed port and carries a MiB', async () => {
     const { client, pfs } = await theirClient();
-    const freePort = (await startEchoServer().then(async (s) => (await s.close(), s))).port;
+    const port = await freePort();
     try {
-      const forwarder = await pfs.forwardFromRemotePort('127.0.0.1', freePort, '127.0.0.1', echo.port);
-      expect(forwarder?.remotePort).toBe(freePort);
-      await expectTcpEcho(freePort);
+      const forwarder = await pfs.forwardFromRemotePort('127.0.0.1', port, '127.0.0.1', echo.port);
+      expect(forwarder?.remotePort).toBe(port);
+      await expectTcpEcho(port);
     } finally {
       client.dispose();
     }
@@ -223,6 +158,33 @@ describe('dev-tunnels-ssh-tcp interop: their client forwards ports through our s
       expect(ours.listenerCount).toBe(0);
     } finally {
       authorize = true;
+      client.dispose();
+    }
+  });
+
+  it('has their streamToRemotePort refused with administrativelyProhibited when our server rejects the channel', async () => {
+    const { client, pfs } = await theirClient();
+    const accepted = echo.accepted;
+    rejectChannels = true;
+    try {
+      const error = await pfs.streamToRemotePort('127.0.0.1', echo.port).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(dt.SshChannelError);
+      expect((error as dt.SshChannelError).reason).toBe(dt.SshChannelOpenFailureReason.administrativelyProhibited);
+      expect(echo.accepted).toBe(accepted);
+    } finally {
+      rejectChannels = false;
+      client.dispose();
+    }
+  });
+
+  it('hands connections to our listener to their streamFromRemotePort as streams, a MiB echoed by them', async () => {
+    const { client, pfs } = await theirClient();
+    try {
+      const streamer = await pfs.streamFromRemotePort('127.0.0.1', 0);
+      expect(streamer?.remotePort).toBeGreaterThan(0);
+      streamer!.onStreamOpened((stream) => stream.pipe(stream));
+      await expectTcpEcho(streamer!.remotePort);
+    } finally {
       client.dispose();
     }
   });
@@ -285,7 +247,7 @@ describe('dev-tunnels-ssh-tcp interop: our client forwards ports through their s
 
   it('is refused by their server with connectFailed when nothing listens on the target port', async () => {
     const { client, pfs } = await ourClient();
-    const closedPort = (await startEchoServer().then(async (s) => (await s.close(), s))).port;
+    const closedPort = await freePort();
     try {
       const error = await pfs.streamToRemotePort('127.0.0.1', closedPort).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(ChannelOpenError);
@@ -328,11 +290,11 @@ describe('dev-tunnels-ssh-tcp interop: our client forwards ports through their s
 
   it('has their server bind our forwardFromRemotePort of a fixed port and carry a MiB', async () => {
     const { client, pfs } = await ourClient();
-    const freePort = (await startEchoServer().then(async (s) => (await s.close(), s))).port;
+    const port = await freePort();
     try {
-      const forwarder = await pfs.forwardFromRemotePort(freePort, '127.0.0.1', echo.port);
-      expect(forwarder.remotePort).toBe(freePort);
-      await expectTcpEcho(freePort);
+      const forwarder = await pfs.forwardFromRemotePort(port, '127.0.0.1', echo.port);
+      expect(forwarder.remotePort).toBe(port);
+      await expectTcpEcho(port);
     } finally {
       await client.close();
     }
@@ -347,6 +309,33 @@ describe('dev-tunnels-ssh-tcp interop: our client forwards ports through their s
       expect(pfs.remoteForwarders).toHaveLength(0);
     } finally {
       authorize = true;
+      await client.close();
+    }
+  });
+
+  it('is refused with administrativelyProhibited when their server disables non-forwarded connections', async () => {
+    const { client, pfs, theirs } = await ourClient();
+    theirs.acceptRemoteConnectionsForNonForwardedPorts = false;
+    try {
+      const error = await pfs.streamToRemotePort('127.0.0.1', echo.port).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ChannelOpenError);
+      expect((error as ChannelOpenError).reason).toBe(ChannelOpenFailureReason.administrativelyProhibited);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('connects their connectToForwardedPort stream to our local target, a MiB echoed', async () => {
+    const { client, pfs, theirs } = await ourClient();
+    try {
+      const forwarder = await pfs.forwardFromRemotePort(0, '127.0.0.1', echo.port);
+      const stream = await theirs.connectToForwardedPort(forwarder.remotePort);
+      const data = randomBytes(MiB);
+      const echoed = await echoRoundTrip(stream, data);
+      expect(sha256(echoed)).toBe(sha256(data));
+      stream.end();
+      await waitUntil(() => pfs.connectionCount === 0, 'our client closed the echo connection after their channel close');
+    } finally {
       await client.close();
     }
   });
