@@ -60,8 +60,6 @@ export class Channel {
   readonly readable: ReadableStream<Uint8Array>;
   /** Data to the peer; `close()` sends EOF, `abort()` sends CLOSE. */
   readonly writable: WritableStream<Uint8Array>;
-  /** Extended data type 1 from the peer; shares the channel window with `readable`. */
-  readonly stderr: ReadableStream<Uint8Array>;
   /** Settles once with how the channel ended; never rejects. */
   readonly closed: Promise<ChannelCloseInfo>;
 
@@ -76,7 +74,15 @@ export class Channel {
   #opened: { promise: Promise<void>; resolve: () => void };
   #resolveClosed!: (info: ChannelCloseInfo) => void;
   #out!: Source;
-  #err!: Source;
+  /** Set once `stderr` was first read: most channels never touch it, so it is built on demand. */
+  #err: Source | undefined;
+  #stderr: ReadableStream<Uint8Array> | undefined;
+  readonly #strategy: QueuingStrategy<Uint8Array>;
+  /** Extended data received before `stderr` existed, already counted against our window. */
+  #errPending: Uint8Array[] = [];
+  #errPendingBytes = 0;
+  /** How stderr ended before it existed: closed, or errored with `error`. */
+  #errEnd: { error?: unknown } | undefined;
   #outOpen = true;
   #errOpen = true;
   #writeSink!: Sink;
@@ -102,6 +108,7 @@ export class Channel {
     this.#opened = { promise: new Promise<void>((r) => (resolveOpened = r)), resolve: () => resolveOpened() };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     const strategy = new ByteLengthQueuingStrategy({ highWaterMark: options.maxWindowSize });
+    this.#strategy = strategy;
     this.readable = new ReadableStream<Uint8Array>(
       {
         start: (c) => void (this.#out = c),
@@ -111,17 +118,6 @@ export class Channel {
           this.#readCancelled = true;
           this.#grant();
           if (this.#eofSent) this.#closeLocally();
-        },
-      },
-      strategy,
-    );
-    this.stderr = new ReadableStream<Uint8Array>(
-      {
-        start: (c) => void (this.#err = c),
-        pull: () => this.#grant(),
-        cancel: () => {
-          this.#errOpen = false;
-          this.#grant();
         },
       },
       strategy,
@@ -140,6 +136,31 @@ export class Channel {
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
     options.bind(this.#inbound());
+  }
+
+  /** Extended data type 1 from the peer; shares the channel window with `readable`. */
+  get stderr(): ReadableStream<Uint8Array> {
+    this.#stderr ??= new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.#err = c;
+          for (const data of this.#errPending) c.enqueue(data);
+          this.#errPending = [];
+          this.#errPendingBytes = 0;
+          if (this.#errEnd) {
+            if ('error' in this.#errEnd) c.error(this.#errEnd.error);
+            else c.close();
+          }
+        },
+        pull: () => this.#grant(),
+        cancel: () => {
+          this.#errOpen = false;
+          this.#grant();
+        },
+      },
+      this.#strategy,
+    );
+    return this.#stderr;
   }
 
   /** The peer's channel number, once the open is confirmed. */
@@ -266,7 +287,7 @@ export class Channel {
     if (this.#remoteId === undefined || this.#remoteEof || this.isClosed) return;
     const max = this.#in.maxWindow;
     const queued =
-      (this.#outOpen ? max - (this.#out.desiredSize ?? max) : 0) + (this.#errOpen ? max - (this.#err.desiredSize ?? max) : 0);
+      (this.#outOpen ? max - (this.#out.desiredSize ?? max) : 0) + (this.#errOpen ? (this.#err ? max - (this.#err.desiredSize ?? max) : this.#errPendingBytes) : 0);
     const n = this.#in.credit(queued);
     if (n > 0) this.#host.send(encodeChannelWindowAdjust(this.#remoteId, n)).catch(noop);
   }
@@ -286,7 +307,8 @@ export class Channel {
     }
     if (this.#errOpen) {
       this.#errOpen = false;
-      this.#err.close();
+      if (this.#err) this.#err.close();
+      else this.#errEnd = {};
     }
   }
 
@@ -339,7 +361,7 @@ export class Channel {
       },
       extendedData: (code, data) => {
         if (this.#acceptsData(data)) {
-          if (code === 1 && this.#errOpen) this.#err.enqueue(data);
+          if (code === 1 && this.#errOpen) this.#enqueueStderr(data);
           else this.#grant();
         }
       },
@@ -358,13 +380,23 @@ export class Channel {
         const wasClosed = this.isClosed;
         this.#failed = true;
         if (this.#outOpen) this.#out.error(error);
-        if (this.#errOpen) this.#err.error(error);
+        if (this.#errOpen) {
+          if (this.#err) this.#err.error(error);
+          else this.#errEnd = { error };
+          this.#errPending = [];
+        }
         this.#outOpen = this.#errOpen = false;
         this.#endWritables(error);
         if (!wasClosed) this.#resolveClosed({ closedBy: 'session', error, ...this.#exit });
       },
       deliver: () => void setTimeout(() => this.#requests.release(), 0),
     };
+  }
+
+  #enqueueStderr(data: Uint8Array): void {
+    if (this.#err) return this.#err.enqueue(data);
+    this.#errPending.push(data);
+    this.#errPendingBytes += data.length;
   }
 
   /** RFC 4254 §5.2: checks packet size and window; false when the data is to be dropped. */

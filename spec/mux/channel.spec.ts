@@ -184,6 +184,15 @@ describe('Channel stream contract', () => {
     expect(types(p.toClient).filter((t) => t === 96)).toHaveLength(1);
   });
 
+  it('keeps stderr that arrives before stderr is first read, then ends it at the peer EOF', async () => {
+    const p = await channelPair();
+    const err = p.s.stderrWritable.getWriter();
+    await err.write(bytes(300, 7));
+    await Promise.all([err.close(), p.s.writable.close()]);
+    expect(await readAll(p.c.readable)).toEqual(new Uint8Array(0));
+    expect(await readAll(p.c.stderr)).toEqual(bytes(300, 7));
+  });
+
   it('sends EOF only after both the writable and a used stderrWritable are closed', async () => {
     const p = await channelPair();
     const err = p.s.stderrWritable.getWriter();
