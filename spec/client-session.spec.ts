@@ -221,6 +221,40 @@ describe('ClientSession with SessionConfig.noSecurity()', () => {
   });
 });
 
+describe('ClientSession with SessionConfig.noSecurity() and rotation settings', () => {
+  it('never re-keys: kex none has no keys to rotate and no NEWKEYS to reset the byte count', async () => {
+    const config = () => Object.assign(SessionConfig.noSecurity(), { keyRotationThreshold: 64 * 1024, keyRotationInterval: 10 });
+    const { client, server } = await sessionPair({
+      clientConfig: config(),
+      serverConfig: config(),
+      hostKeys: [],
+      onAuthenticating: () => true,
+      authenticate: false,
+    });
+    void server.acceptChannel().then((ch) => ch.readable.pipeTo(ch.writable));
+    const ch = await client.openChannel();
+    const w = ch.writable.getWriter();
+    const chunk = new Uint8Array(16 * 1024).fill(3);
+    const echoed = (async () => {
+      let n = 0;
+      for await (const part of ch.readable) n += part.length;
+      return n;
+    })();
+    for (let i = 0; i < 64; i++) await w.write(chunk);
+    await w.close();
+    expect(await echoed).toBe(64 * chunk.length);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.metrics.keyExchanges).toBe(1);
+    expect(server.metrics.keyExchanges).toBe(1);
+    // Asked for explicitly, the exchange still runs (KEXINITs only) and the session goes on.
+    await client.rekey();
+    expect(client.metrics.keyExchanges).toBe(2);
+    const again = await client.openChannel();
+    await again.close();
+    await client.close();
+  });
+});
+
 describe('ClientSession re-keying on a timer', () => {
   it('re-keys every keyRotationInterval milliseconds', async () => {
     const config = () => Object.assign(SessionConfig.default(), { keyRotationInterval: 25 });

@@ -288,9 +288,17 @@ export class Transport {
   }
 
   #maybeRekey(): void {
-    if (this.#handshake.inProgress || this.#handshake.completed === 0) return;
+    if (this.#handshake.inProgress || this.#handshake.completed === 0 || this.#keylessKex) return;
     const threshold = this.config.keyRotationThreshold;
     if (this.#writer.bytesSinceKeys >= threshold || this.#reader.bytesSinceKeys >= threshold) this.#handshake.start();
+  }
+
+  /**
+   * Kex `none` derives no keys, so there is nothing to rotate; and with no NEWKEYS the byte
+   * counters never reset, so a threshold would otherwise start an exchange on every packet.
+   */
+  get #keylessKex(): boolean {
+    return this.algorithms?.kex === 'none';
   }
 
   #flushQueue(): void {
@@ -352,7 +360,7 @@ export class Transport {
   #scheduleTimedRekey(): void {
     clearTimeout(this.#rekeyTimer);
     const interval = this.config.keyRotationInterval;
-    if (interval > 0 && !this.#closeInfo) {
+    if (interval > 0 && !this.#closeInfo && !this.#keylessKex) {
       this.#rekeyTimer = setTimeout(() => this.#handshake.start(), interval);
       this.#rekeyTimer.unref?.();
     }
