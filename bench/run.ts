@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: ssh-streams, ssh2 and dev-tunnels-ssh side by side on 127.0.0.1 TCP, each
- * library's client and server in this one process. Prints a table and writes
+ * `npm run bench`: ssh-streams, ssh2 (as installed, and a copy without its native addon) and
+ * dev-tunnels-ssh side by side on 127.0.0.1 TCP, each library's client and server in this one
+ * process. Prints a table and writes
  * bench/results/latest.json. Options (argv or env): --quick (BENCH_QUICK=1) for small sizes,
  * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER),
  * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { runBenchmark } from './scenarios.js';
 import { formatTable } from './table.js';
 import { sshStreamsPeer } from './peers/ssh-streams.js';
-import { ssh2HasNativeAddon, ssh2Peer } from './peers/ssh2.js';
+import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
 import type { BenchOptions } from './types.js';
 
@@ -37,7 +38,7 @@ const options: BenchOptions = {
   log: (line) => console.error(line),
 };
 
-const peers = [sshStreamsPeer, ssh2Peer, devTunnelsPeer];
+const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
 const unknown = options.only.filter((name) => !peers.some((p) => p.name === name));
 if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}`);
 

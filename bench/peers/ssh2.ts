@@ -1,13 +1,15 @@
 /**
- * The `ssh2` npm package under benchmark (with its native crypto addon when built): its Server
- * and Client on 127.0.0.1, an ed25519 host key, password authentication. Channels are
- * direct-tcpip opens, ssh2's one way to get a bare channel without a channel request round trip.
- * Nagle is turned off on both ends, as the other peers do by default (ssh2 leaves it on).
+ * The `ssh2` npm package under benchmark, twice: as installed (with its native OpenSSL addon when
+ * built) and as a second copy loaded with the addon refused, so that its crypto runs on
+ * node:crypto like ours. Server and Client on 127.0.0.1, an ed25519 host key, password
+ * authentication. Channels are direct-tcpip opens, ssh2's one way to get a bare channel without a
+ * channel request round trip. Nagle is off on both ends, as the other peers do by default.
  */
 import ssh2 from 'ssh2';
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { Mailbox, payload } from '../mailbox.js';
 import type { ChannelPair, Direction, Link, Peer, PeerServer } from '../types.js';
 
@@ -88,55 +90,99 @@ class Ssh2Link implements Link {
   }
 }
 
-/** The `ssh2` package. */
-export const ssh2Peer: Peer = {
-  name: 'ssh2',
-  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
-  async start(): Promise<PeerServer> {
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', {});
-    const hostKeyBlob = (ssh2.utils.parseKey(keys.public) as ssh2.ParsedKey).getPublicSSH();
-    const accepted = new Mailbox<ServerChannel>();
-    const connections = new Set<ssh2.Connection>();
-    const server = new ssh2.Server({ hostKeys: [keys.private] }, (connection) => {
-      // Present at run time, missing from @types/ssh2.
-      (connection as unknown as { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
-      connections.add(connection);
-      connection.on('close', () => connections.delete(connection));
-      connection.on('error', () => {});
-      connection.on('authentication', (ctx) => {
-        if (ctx.method === 'password' && ctx.username === credentials.username && ctx.password === credentials.password) ctx.accept();
-        else ctx.reject(['password']);
-      });
-      connection.on('ready', () => {
-        connection.on('tcpip', (accept) => accepted.push(accept()));
-      });
+type Ssh2Module = typeof ssh2;
+
+/** One copy of the `ssh2` module as a benchmark peer. */
+function ssh2PeerOf(name: string, lib: () => Ssh2Module): Peer {
+  return {
+    name,
+    ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
+    start: () => startSsh2(lib()),
+  };
+}
+
+async function startSsh2(lib: Ssh2Module): Promise<PeerServer> {
+  const keys = lib.utils.generateKeyPairSync('ed25519', {});
+  const hostKeyBlob = (lib.utils.parseKey(keys.public) as ssh2.ParsedKey).getPublicSSH();
+  const accepted = new Mailbox<ServerChannel>();
+  const connections = new Set<ssh2.Connection>();
+  const server = new lib.Server({ hostKeys: [keys.private] }, (connection) => {
+    // Present at run time, missing from @types/ssh2.
+    (connection as unknown as { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
+    connections.add(connection);
+    connection.on('close', () => connections.delete(connection));
+    connection.on('error', () => {});
+    connection.on('authentication', (ctx) => {
+      if (ctx.method === 'password' && ctx.username === credentials.username && ctx.password === credentials.password) ctx.accept();
+      else ctx.reject(['password']);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    return {
-      async connect(cipher) {
-        const client = new ssh2.Client();
-        const ready = once(client, 'ready');
-        const handshake = once(client, 'handshake') as Promise<[ssh2.NegotiatedAlgorithms]>;
-        client.connect({
-          host: '127.0.0.1',
-          port,
-          ...credentials,
-          algorithms: { cipher: [cipher as ssh2.CipherAlgorithm] },
-          hostVerifier: (key: Buffer) => key.equals(hostKeyBlob),
-        });
-        client.setNoDelay(true);
-        const [[negotiated]] = await Promise.all([handshake, ready]);
-        return new Ssh2Link(client, negotiated, accepted);
-      },
-      async close() {
-        for (const connection of connections) connection.end();
-        await new Promise((resolve) => server.close(resolve));
-      },
-    };
-  },
-};
+    connection.on('ready', () => {
+      connection.on('tcpip', (accept) => accepted.push(accept()));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  return {
+    async connect(cipher) {
+      const client = new lib.Client();
+      const ready = once(client, 'ready');
+      const handshake = once(client, 'handshake') as Promise<[ssh2.NegotiatedAlgorithms]>;
+      client.connect({
+        host: '127.0.0.1',
+        port,
+        ...credentials,
+        algorithms: { cipher: [cipher as ssh2.CipherAlgorithm] },
+        hostVerifier: (key: Buffer) => key.equals(hostKeyBlob),
+      });
+      client.setNoDelay(true);
+      const [[negotiated]] = await Promise.all([handshake, ready]);
+      return new Ssh2Link(client, negotiated, accepted);
+    },
+    async close() {
+      for (const connection of connections) connection.end();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The `ssh2` package as installed. */
+export const ssh2Peer: Peer = ssh2PeerOf('ssh2', () => ssh2);
+
+/**
+ * A second, private copy of `ssh2` loaded while Node refuses native addons, so that it takes its
+ * pure-JavaScript crypto path (node:crypto, and WebAssembly for Poly1305). The module cache is
+ * put back afterwards: every other import keeps the installed copy.
+ */
+function loadSsh2WithoutAddon(): Ssh2Module {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('ssh2/package.json'));
+  const cache = require.cache;
+  const ours = (key: string): boolean => key.startsWith(root);
+  const saved = Object.entries(cache).filter(([key]) => ours(key));
+  for (const [key] of saved) delete cache[key];
+  const loader = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = loader._load;
+  loader._load = function (this: unknown, request: string, ...rest: unknown[]) {
+    if (request.endsWith('.node')) throw new Error(`Native addon ${request} refused for the no-addon benchmark`);
+    return load.call(this, request, ...rest);
+  };
+  try {
+    const copy = require('ssh2') as Ssh2Module;
+    const crypto = require('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: boolean };
+    if (crypto.bindingAvailable) throw new Error('ssh2 copy still uses its native addon');
+    return copy;
+  } finally {
+    loader._load = load;
+    for (const key of Object.keys(cache)) if (ours(key)) delete cache[key];
+    for (const [key, module] of saved) cache[key] = module;
+  }
+}
+
+let withoutAddon: Ssh2Module | undefined;
+
+/** `ssh2` with its native addon refused: the same crypto primitives as ssh-streams. */
+export const ssh2NoAddonPeer: Peer = ssh2PeerOf('ssh2-no-addon', () => (withoutAddon ??= loadSsh2WithoutAddon()));
 
 /** True when ssh2 runs its native crypto addon (without it, its AES-GCM and chacha20 run in JavaScript). */
 export function ssh2HasNativeAddon(): boolean {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../bench/scenarios.js';
 import { formatTable } from '../../bench/table.js';
 import { sshStreamsPeer } from '../../bench/peers/ssh-streams.js';
+import { ssh2HasNativeAddon, ssh2NoAddonPeer } from '../../bench/peers/ssh2.js';
 import type { BenchOptions, ChannelsResult, SetupResult, ThroughputResult } from '../../bench/types.js';
 
 const tiny: BenchOptions = {
@@ -55,5 +56,14 @@ describe('benchmark smoke run', () => {
       expect(r.mbPerSecond).toBeUndefined();
     }
     expect(formatTable(results)).toContain('n/a (no cipher)');
+  });
+
+  it('runs a private ssh2 copy without its native addon and leaves the installed ssh2 as it was', async () => {
+    const before = ssh2HasNativeAddon();
+    const results = await runBenchmark([ssh2NoAddonPeer], { ...tiny, rounds: 1, ciphers: ['aes256-gcm@openssh.com'] });
+    const throughput = results.filter((r): r is ThroughputResult => r.scenario === 'throughput');
+    expect(throughput).toHaveLength(2);
+    for (const r of throughput) expect(r).toMatchObject({ peer: 'ssh2-no-addon', supported: true });
+    expect(ssh2HasNativeAddon()).toBe(before);
   });
 });
