@@ -51,7 +51,7 @@ export async function exportPrivateKey(key: KeyPair, format: KeyFormat, passphra
       return writePem('ENCRYPTED PRIVATE KEY', await encryptPkcs8(body, passphrase));
     }
     case KeyFormat.OpenSsh:
-      return writePem('OPENSSH PRIVATE KEY', encodeOpenSshPrivateKey(key, passphrase), { lineLength: 70 });
+      return writePem('OPENSSH PRIVATE KEY', await encodeOpenSshPrivateKey(key, passphrase), { lineLength: 70 });
     case KeyFormat.Jwk:
       if (passphrase !== undefined) throw new KeyError('JWK keys cannot be encrypted; export without a passphrase or use pkcs8');
       return exportJwk(key, true);

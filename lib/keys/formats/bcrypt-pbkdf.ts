@@ -34,11 +34,16 @@ function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Lets the event loop run: one bcrypt hash costs milliseconds, a whole derivation hundreds. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * OpenBSD bcrypt_pbkdf(3): derives `keyLength` bytes from `passphrase` and `salt` in `rounds`
- * rounds. The caller bounds `rounds`; the cost is linear in it.
+ * rounds. The caller bounds `rounds`; the cost is linear in it. The work is deliberately slow
+ * (about 10 ms per round and output block here), so it yields to the event loop after every
+ * bcrypt hash: a server importing an encrypted key keeps serving its sessions meanwhile.
  */
-export function bcryptPbkdf(passphrase: Uint8Array, salt: Uint8Array, options: { keyLength: number; rounds: number }): Uint8Array {
+export async function bcryptPbkdf(passphrase: Uint8Array, salt: Uint8Array, options: { keyLength: number; rounds: number }): Promise<Uint8Array> {
   const { keyLength, rounds } = options;
   const stride = Math.ceil(keyLength / hashBytes);
   const amount = Math.ceil(keyLength / stride);
@@ -52,6 +57,7 @@ export function bcryptPbkdf(passphrase: Uint8Array, salt: Uint8Array, options: {
     let tmp = bcryptHash(sha2pass, createHash('sha512').update(countSalt).digest());
     const out = tmp.slice();
     for (let round = 1; round < rounds; round++) {
+      await yieldToEventLoop();
       tmp = bcryptHash(sha2pass, createHash('sha512').update(tmp).digest());
       for (let j = 0; j < out.length; j++) out[j]! ^= tmp[j]!;
     }
@@ -64,6 +70,8 @@ export function bcryptPbkdf(passphrase: Uint8Array, salt: Uint8Array, options: {
       key[dest] = out[i]!;
     }
     left -= i;
+    await yieldToEventLoop();
   }
+  sha2pass.fill(0);
   return key;
 }

@@ -39,44 +39,56 @@ export function isOpenSshPrivateKey(body: Uint8Array): boolean {
 }
 
 /** PROTOCOL.key: decodes (and decrypts) an openssh-key-v1 body. */
-export function parseOpenSshPrivateKey(body: Uint8Array, passphrase: string | undefined): KeyPair {
-  return parseAs(what, () => {
-    if (!isOpenSshPrivateKey(body)) throw new KeyError(`Invalid ${what}: missing "openssh-key-v1" magic`);
-    const r = new SshReader(body, authMagic.length);
-    r.context = what;
-    const cipherName = r.utf8();
-    const kdfName = r.utf8();
-    const kdfOptions = r.string();
-    const count = r.uint32();
-    if (count !== 1) throw new KeyError(`${what} holds ${count} keys; exactly 1 is supported`);
-    const publicBlob = r.string();
-    const encrypted = r.string();
-    const cipher = ciphers[cipherName];
-    if (!cipher) throw new KeyError(`Unsupported ${what} cipher ${cipherName} (expected none, aes*-ctr, aes*-cbc or aes*-gcm@openssh.com)`);
-    const tag = r.raw(cipher.tagLength);
-    r.end();
-    if (encrypted.length % cipher.blockSize !== 0) {
-      throw new KeyError(`Invalid ${what}: private section of ${encrypted.length} bytes is not a multiple of ${cipher.blockSize}`);
-    }
-    const plain = cipherName === 'none' ? encrypted : decrypt({ cipherName, kdfName, kdfOptions, encrypted, tag }, passphrase);
-    return parsePrivateSection(plain, publicBlob, cipherName !== 'none');
-  });
+export async function parseOpenSshPrivateKey(body: Uint8Array, passphrase: string | undefined): Promise<KeyPair> {
+  const section = parseAs(what, () => readOuterSection(body));
+  const plain = section.cipherName === 'none' ? section.encrypted : await decrypt(section, passphrase);
+  return parseAs(what, () => parsePrivateSection(plain, section.publicBlob, section.cipherName !== 'none'));
 }
 
-function decrypt(
-  section: { cipherName: string; kdfName: string; kdfOptions: Uint8Array; encrypted: Uint8Array; tag: Uint8Array },
-  passphrase: string | undefined,
-): Uint8Array {
+interface OuterSection {
+  cipherName: string;
+  kdfName: string;
+  kdfOptions: Uint8Array;
+  publicBlob: Uint8Array;
+  encrypted: Uint8Array;
+  tag: Uint8Array;
+}
+
+/** PROTOCOL.key: the clear part of the file, up to the (possibly encrypted) private section. */
+function readOuterSection(body: Uint8Array): OuterSection {
+  if (!isOpenSshPrivateKey(body)) throw new KeyError(`Invalid ${what}: missing "openssh-key-v1" magic`);
+  const r = new SshReader(body, authMagic.length);
+  r.context = what;
+  const cipherName = r.utf8();
+  const kdfName = r.utf8();
+  const kdfOptions = r.string();
+  const count = r.uint32();
+  if (count !== 1) throw new KeyError(`${what} holds ${count} keys; exactly 1 is supported`);
+  const publicBlob = r.string();
+  const encrypted = r.string();
+  const cipher = ciphers[cipherName];
+  if (!cipher) throw new KeyError(`Unsupported ${what} cipher ${cipherName} (expected none, aes*-ctr, aes*-cbc or aes*-gcm@openssh.com)`);
+  const tag = r.raw(cipher.tagLength);
+  r.end();
+  if (encrypted.length % cipher.blockSize !== 0) {
+    throw new KeyError(`Invalid ${what}: private section of ${encrypted.length} bytes is not a multiple of ${cipher.blockSize}`);
+  }
+  return { cipherName, kdfName, kdfOptions, publicBlob, encrypted, tag };
+}
+
+async function decrypt(section: OuterSection, passphrase: string | undefined): Promise<Uint8Array> {
   const cipher = ciphers[section.cipherName]!;
   if (section.kdfName !== 'bcrypt') throw new KeyError(`Unsupported ${what} KDF ${section.kdfName} (expected bcrypt)`);
-  const options = new SshReader(section.kdfOptions);
-  options.context = `${what} bcrypt options`;
-  const salt = options.string();
-  const rounds = options.uint32();
-  options.end();
+  const { salt, rounds } = parseAs(what, () => {
+    const options = new SshReader(section.kdfOptions);
+    options.context = `${what} bcrypt options`;
+    const kdf = { salt: options.string(), rounds: options.uint32() };
+    options.end();
+    return kdf;
+  });
   if (rounds < 1 || rounds > maxBcryptRounds) throw new KeyError(`${what} bcrypt rounds ${rounds} out of range 1-${maxBcryptRounds}`);
   if (passphrase === undefined) throw new KeyError(`A passphrase is required to decrypt the ${what}`);
-  const derived = bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds });
+  const derived = await bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds });
   const decipher = createDecipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
   decipher.setAutoPadding(false);
   if (cipher.tagLength) (decipher as unknown as { setAuthTag(tag: Uint8Array): void }).setAuthTag(section.tag);
@@ -164,7 +176,7 @@ function writePrivateFields(key: KeyPair, w: SshWriter): void {
 }
 
 /** PROTOCOL.key: encodes `key` as an openssh-key-v1 body, encrypted with aes256-ctr when a passphrase is given. */
-export function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string | undefined): Uint8Array {
+export async function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string | undefined): Promise<Uint8Array> {
   if (!key.privateKey) throw new KeyError(`Cannot export the ${key.keyType} key as ${what}: no private key`);
   const cipherName = passphrase === undefined ? 'none' : 'aes256-ctr';
   const cipher = ciphers[cipherName]!;
@@ -179,7 +191,7 @@ export function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string | undef
   if (passphrase !== undefined) {
     const salt = randomBytes(16);
     kdfOptions = new SshWriter(32).string(salt).uint32(bcryptRounds).toBytes().slice();
-    const derived = bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds: bcryptRounds });
+    const derived = await bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds: bcryptRounds });
     const encryptor = createCipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
     encrypted = Buffer.concat([encryptor.update(encrypted), encryptor.final()]);
   }
