@@ -16,10 +16,11 @@
  * | session error / DISCONNECT | every stream errors with the same error object |
  *
  * `stderr` shares the channel window: a stalled stderr reader stalls stdout, as in OpenSSH and Go.
- * Readables are default streams with a ByteLengthQueuingStrategy (highWaterMark = window), not
+ * Readables are default streams with a byte-length strategy (highWaterMark = window), not
  * `type: 'bytes'`: a byte stream would transfer (detach) the buffer each packet's data is a view of.
+ * The inbound data path (readables, window credit, EOF) is channel-receiver.ts.
  */
-import { ChannelClosedError, ProtocolError } from '../errors.js';
+import { ChannelClosedError } from '../errors.js';
 import { encode, encodeFields } from '../codec/schema.js';
 import {
   ChannelClose,
@@ -30,6 +31,7 @@ import {
   encodeChannelWindowAdjust,
 } from '../codec/messages/connection.js';
 import * as Req from '../codec/messages/session-requests.js';
+import { ChannelReceiver } from './channel-receiver.js';
 import { ChannelSender } from './channel-sender.js';
 import { ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';
@@ -41,13 +43,12 @@ import type {
   ChannelOptions,
   ChannelRequestOptions,
 } from './channel-types.js';
-import { InboundWindow, OutboundWindow } from './window.js';
+import { OutboundWindow } from './window.js';
 import { pipeChannels } from './channel-pipe.js';
 
 export type * from './channel-types.js';
 
 type Sink = WritableStreamDefaultController;
-type Source = ReadableStreamDefaultController<Uint8Array>;
 const noop = (): void => {};
 
 /** An SSH channel: a Duplex `{ readable, writable }` plus `stderr`, requests and close. */
@@ -64,8 +65,7 @@ export class Channel {
   readonly closed: Promise<ChannelCloseInfo>;
 
   readonly #host: ChannelHost;
-  readonly #in: InboundWindow;
-  readonly #maxPacket: number;
+  readonly #receiver: ChannelReceiver;
   readonly #replies = new ReplyFifo();
   readonly #requests = new RequestQueue();
   readonly #exit: Omit<ChannelCloseInfo, 'closedBy'> = {};
@@ -73,24 +73,11 @@ export class Channel {
   #sender: ChannelSender | undefined;
   #opened: { promise: Promise<void>; resolve: () => void };
   #resolveClosed!: (info: ChannelCloseInfo) => void;
-  #out!: Source;
-  /** Set once `stderr` was first read: most channels never touch it, so it is built on demand. */
-  #err: Source | undefined;
-  #stderr: ReadableStream<Uint8Array> | undefined;
-  readonly #strategy: QueuingStrategy<Uint8Array>;
-  /** Extended data received before `stderr` existed, already counted against our window. */
-  #errPending: Uint8Array[] = [];
-  #errPendingBytes = 0;
-  /** How stderr ended before it existed: closed, or errored with `error`. */
-  #errEnd: { error?: unknown } | undefined;
-  #outOpen = true;
-  #errOpen = true;
   #writeSink!: Sink;
   #stderrSink: Sink | undefined;
   #stderrWritable: WritableStream<Uint8Array> | undefined;
   #stdoutDone = false;
   #stderrDone = false;
-  #remoteEof = false;
   #readCancelled = false;
   #eofSent = false;
   #closeSent = false;
@@ -102,26 +89,22 @@ export class Channel {
     this.#host = options.host;
     this.channelType = options.channelType;
     this.channelId = options.localId;
-    this.#in = new InboundWindow(options.maxWindowSize);
-    this.#maxPacket = options.maxPacketSize;
+    this.#receiver = new ChannelReceiver({
+      channelId: options.localId,
+      maxWindow: options.maxWindowSize,
+      maxPacket: options.maxPacketSize,
+      adjustWindow: (n) => {
+        if (this.#remoteId !== undefined) this.#host.send(encodeChannelWindowAdjust(this.#remoteId, n)).catch(noop);
+      },
+      readCancelled: () => {
+        this.#readCancelled = true;
+        if (this.#eofSent) this.#closeLocally();
+      },
+    });
     let resolveOpened!: () => void;
     this.#opened = { promise: new Promise<void>((r) => (resolveOpened = r)), resolve: () => resolveOpened() };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const strategy = new ByteLengthQueuingStrategy({ highWaterMark: options.maxWindowSize });
-    this.#strategy = strategy;
-    this.readable = new ReadableStream<Uint8Array>(
-      {
-        start: (c) => void (this.#out = c),
-        pull: () => this.#grant(),
-        cancel: () => {
-          this.#outOpen = false;
-          this.#readCancelled = true;
-          this.#grant();
-          if (this.#eofSent) this.#closeLocally();
-        },
-      },
-      strategy,
-    );
+    this.readable = this.#receiver.readable;
     this.writable = new WritableStream<Uint8Array>(
       {
         start: (c) => void (this.#writeSink = c),
@@ -140,27 +123,7 @@ export class Channel {
 
   /** Extended data type 1 from the peer; shares the channel window with `readable`. */
   get stderr(): ReadableStream<Uint8Array> {
-    this.#stderr ??= new ReadableStream<Uint8Array>(
-      {
-        start: (c) => {
-          this.#err = c;
-          for (const data of this.#errPending) c.enqueue(data);
-          this.#errPending = [];
-          this.#errPendingBytes = 0;
-          if (this.#errEnd) {
-            if ('error' in this.#errEnd) c.error(this.#errEnd.error);
-            else c.close();
-          }
-        },
-        pull: () => this.#grant(),
-        cancel: () => {
-          this.#errOpen = false;
-          this.#grant();
-        },
-      },
-      this.#strategy,
-    );
-    return this.#stderr;
+    return this.#receiver.stderr;
   }
 
   /** The peer's channel number, once the open is confirmed. */
@@ -282,34 +245,12 @@ export class Channel {
     });
   }
 
-  /** RFC 4254 §5.2: grants the peer what the readers consumed, once it is worth a message. */
-  #grant(): void {
-    if (this.#remoteId === undefined || this.#remoteEof || this.isClosed) return;
-    const max = this.#in.maxWindow;
-    const queued =
-      (this.#outOpen ? max - (this.#out.desiredSize ?? max) : 0) + (this.#errOpen ? (this.#err ? max - (this.#err.desiredSize ?? max) : this.#errPendingBytes) : 0);
-    const n = this.#in.credit(queued);
-    if (n > 0) this.#host.send(encodeChannelWindowAdjust(this.#remoteId, n)).catch(noop);
-  }
-
   #maybeSendEof(): void {
     if (!this.#stdoutDone || (this.#stderrWritable !== undefined && !this.#stderrDone)) return;
     if (this.#eofSent || this.isClosed) return;
     this.#eofSent = true;
     this.#host.send(encode(ChannelEof, { recipientChannel: this.#remoteId! })).catch(noop);
     if (this.#readCancelled) this.#closeLocally();
-  }
-
-  #endReadables(): void {
-    if (this.#outOpen) {
-      this.#outOpen = false;
-      this.#out.close();
-    }
-    if (this.#errOpen) {
-      this.#errOpen = false;
-      if (this.#err) this.#err.close();
-      else this.#errEnd = {};
-    }
   }
 
   #endWritables(error: Error): void {
@@ -333,7 +274,7 @@ export class Channel {
   #closeLocally(): void {
     if (this.isClosed) return;
     this.#sendClose();
-    this.#endReadables();
+    this.#receiver.end();
     this.#endWritables(new ChannelClosedError(`Channel ${this.channelId} was closed`));
     this.#resolveClosed({ closedBy: 'local', ...this.#exit });
   }
@@ -353,24 +294,10 @@ export class Channel {
         });
         this.#opened.resolve();
       },
-      data: (data) => {
-        if (this.#acceptsData(data)) {
-          if (this.#outOpen) this.#out.enqueue(data);
-          else this.#grant();
-        }
-      },
-      extendedData: (code, data) => {
-        if (this.#acceptsData(data)) {
-          if (code === 1 && this.#errOpen) this.#enqueueStderr(data);
-          else this.#grant();
-        }
-      },
+      data: (data) => this.#receiver.data(data),
+      extendedData: (code, data) => this.#receiver.extendedData(code, data),
       windowAdjust: (n) => this.#sender?.windowAdjusted(n, this.channelId),
-      eof: () => {
-        if (this.isClosed || this.#remoteEof) return;
-        this.#remoteEof = true;
-        this.#endReadables();
-      },
+      eof: () => this.#receiver.eof(),
       close: () => this.#closedByPeer(),
       request: (requestType, wantReply, data) => this.#requestReceived(requestType, wantReply, data),
       queue: (event, respond) => this.#requests.push({ run: () => this.#dispatch(event), respond }, this.channelId),
@@ -379,13 +306,7 @@ export class Channel {
         if (this.#failed) return;
         const wasClosed = this.isClosed;
         this.#failed = true;
-        if (this.#outOpen) this.#out.error(error);
-        if (this.#errOpen) {
-          if (this.#err) this.#err.error(error);
-          else this.#errEnd = { error };
-          this.#errPending = [];
-        }
-        this.#outOpen = this.#errOpen = false;
+        this.#receiver.fail(error);
         this.#endWritables(error);
         if (!wasClosed) this.#resolveClosed({ closedBy: 'session', error, ...this.#exit });
       },
@@ -393,26 +314,10 @@ export class Channel {
     };
   }
 
-  #enqueueStderr(data: Uint8Array): void {
-    if (this.#err) return this.#err.enqueue(data);
-    this.#errPending.push(data);
-    this.#errPendingBytes += data.length;
-  }
-
-  /** RFC 4254 §5.2: checks packet size and window; false when the data is to be dropped. */
-  #acceptsData(data: Uint8Array): boolean {
-    if (this.isClosed || this.#remoteEof) return false;
-    if (data.length > this.#maxPacket) {
-      throw new ProtocolError(`Peer sent ${data.length} bytes in one packet on channel ${this.channelId}; maximum is ${this.#maxPacket}`);
-    }
-    this.#in.consume(data.length, this.channelId);
-    return true;
-  }
-
   #closedByPeer(): void {
     if (this.#closeReceived || this.#failed) return;
     this.#closeReceived = true;
-    this.#endReadables();
+    this.#receiver.end();
     this.#endWritables(new ChannelClosedError(`Channel ${this.channelId} was closed by the peer`));
     if (!this.#closeSent) {
       this.#sendClose();
