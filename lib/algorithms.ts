@@ -45,6 +45,10 @@ export const Algorithms = {
   },
   compression: {
     none: 'none',
+    /** OpenSSH PROTOCOL §2: zlib that starts once user authentication succeeded. */
+    zlibOpenssh: 'zlib@openssh.com',
+    /** RFC 4253 §6.2: zlib from the first NEWKEYS on, so before authentication too. */
+    zlib: 'zlib',
   },
 } as const;
 

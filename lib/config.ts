@@ -68,7 +68,17 @@ export class SessionConfig {
     Algorithms.hmac.hmacSha512,
     Algorithms.hmac.hmacSha256,
   ];
-  compressionAlgorithms: string[] = [Algorithms.compression.none];
+  /**
+   * Compression methods, preferred first. The client's first choice the server also lists wins
+   * (RFC 4253 §7.1), so with `none` first our client never compresses, while our server still
+   * grants compression to a client that asks first for it (`ssh -C`). Turn it on for a client
+   * with `['zlib@openssh.com', 'none']`.
+   */
+  compressionAlgorithms: string[] = [
+    Algorithms.compression.none,
+    Algorithms.compression.zlibOpenssh,
+    Algorithms.compression.zlib,
+  ];
   /** Extensions announced in EXT_INFO (RFC 8308) and enabled when the peer announces them too. */
   protocolExtensions: string[] = [ProtocolExtensions.serverSignatureAlgorithms, ProtocolExtensions.openChannelRequest];
   /** Authentication methods a server offers and a client may use, in the client's order of preference. */
@@ -140,6 +150,8 @@ export class SessionConfig {
     config.publicKeyAlgorithms = [];
     config.encryptionAlgorithms = [Algorithms.encryption.none];
     config.hmacAlgorithms = [Algorithms.hmac.none];
+    // Compression starts at NEWKEYS, which kex `none` never sends.
+    config.compressionAlgorithms = [Algorithms.compression.none];
     return config;
   }
 

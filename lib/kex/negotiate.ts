@@ -10,6 +10,7 @@ import type { MessageOf } from '../codec/schema.js';
 import { AlgorithmNegotiationError } from '../errors.js';
 import { keyTypeOfAlgorithm } from '../keys/key-pair.js';
 import { isKnownKex, KEX_NONE } from './registry.js';
+import { isKnownCompression } from '../compression/names.js';
 
 /** A decoded SSH_MSG_KEXINIT. */
 export type KexInitMessage = MessageOf<typeof KexInit>;
@@ -61,9 +62,6 @@ function isKnownHostKey(name: string): boolean {
     return false;
   }
 }
-
-/** We implement only `none`; a peer offering zlib@openssh.com (or zlib) simply does not get it. */
-const isKnownCompression = (name: string): boolean => name === 'none';
 
 /** RFC 4253 §7.1: the first client name the server also offers and we implement. */
 function firstCommon(client: readonly string[], server: readonly string[], known: (name: string) => boolean): string | undefined {

@@ -45,8 +45,10 @@ export interface HandshakeHost {
   readonly serverVersion: string;
   /** Writes a transport/kex message now, bypassing the kex gate. */
   sendKexMessage(payload: Uint8Array): void;
-  prepareInbound(opening: OpeningKey, resetSequence: boolean): void;
-  prepareOutbound(sealing: SealingKey, resetSequence: boolean): void;
+  /** Keys for the next inbound NEWKEYS, with the sequence reset rule and compression name. */
+  prepareInbound(opening: OpeningKey, resetSequence: boolean, compression: string): void;
+  /** Keys for the next outbound NEWKEYS, with the sequence reset rule and compression name. */
+  prepareOutbound(sealing: SealingKey, resetSequence: boolean, compression: string): void;
 }
 
 /** The result of one completed exchange. */
@@ -319,8 +321,11 @@ export class Handshake {
   integrityKeys: { clientToServer: Uint8Array; serverToClient: Uint8Array } | undefined;
 
   #finishKeys(keys: { opening: OpeningKey; sealing: SealingKey }): void {
-    this.#host.prepareInbound(keys.opening, this.strict);
-    this.#host.prepareOutbound(keys.sealing, this.strict);
+    const { compressionClientToServer, compressionServerToClient } = this.#algorithms!;
+    const isServer = this.#host.isServer;
+    // RFC 4253 §6.2: compression, like the keys, changes at NEWKEYS in each direction.
+    this.#host.prepareInbound(keys.opening, this.strict, isServer ? compressionClientToServer : compressionServerToClient);
+    this.#host.prepareOutbound(keys.sealing, this.strict, isServer ? compressionServerToClient : compressionClientToServer);
     this.#phase = 'awaitingNewKeys';
     this.#newKeysSent = true;
     this.#host.sendKexMessage(encode(NewKeys, {}));

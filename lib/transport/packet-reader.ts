@@ -2,11 +2,15 @@
  * RFC 4253 §6 binary packet protocol, inbound: framing, MAC/tag check, decryption and sequence
  * numbers in one stage, because the packet length may itself be encrypted. Keys switch exactly
  * after the NEWKEYS packet (§7.3); under strict kex the sequence number resets there too.
+ * Decompression (§6.2), once running, is the last step, bounded by the maximum packet length.
  * Message meaning is not its business: it yields payloads.
  */
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import type { OpeningKey } from '../cipher/types.js';
 import { allocate } from '../codec/messages/connection.js';
+import { CompressionSwitch } from '../compression/compression-switch.js';
+import { PayloadDecompressor } from '../compression/payload-compression.js';
+import type { PrepareKeysOptions } from './packet-writer.js';
 
 const NEWKEYS = 21;
 /** RFC 4253 §6.1: implementations must accept packets of at least 35000 bytes. */
@@ -39,6 +43,9 @@ export class PacketReader {
   #keysWaiter: (() => void) | undefined;
   #resetAtNewKeys = false;
   readonly #maxPacketLength: number;
+  readonly #compression: CompressionSwitch<PayloadDecompressor>;
+  /** The running decompressor: the one check the uncompressed path pays per packet. */
+  #decompressor: PayloadDecompressor | undefined;
   /** Sequence number of the next packet (RFC 4253 §6.4), modulo 2^32. */
   sequence = 0;
   /** Packets read since the last key switch, and bytes (for re-key thresholds). */
@@ -53,7 +60,10 @@ export class PacketReader {
       throw new RangeError(`maxPacketLength ${options.maxPacketLength} is below the RFC minimum of 35000`);
     }
     this.#opening = options.opening;
-    this.#maxPacketLength = options.maxPacketLength;
+    const maxPacketLength = options.maxPacketLength;
+    this.#maxPacketLength = maxPacketLength;
+    // A payload is shorter than its packet, so no honest packet inflates past this.
+    this.#compression = new CompressionSwitch(() => new PayloadDecompressor(maxPacketLength));
   }
 
   /** True after a NEWKEYS passed with no keys prepared: nothing more can be read until `prepareKeys`. */
@@ -66,10 +76,26 @@ export class PacketReader {
     return this.#buffered;
   }
 
-  /** RFC 4253 §7.3: keys that take effect right after the next inbound NEWKEYS. */
-  prepareKeys(next: OpeningKey, options: { resetSequence?: boolean } = {}): void {
+  /** The compression name in force for inbound packets (it may wait for authentication). */
+  get compression(): string {
+    return this.#compression.name;
+  }
+
+  /** True while inbound payloads are being decompressed. */
+  get isDecompressing(): boolean {
+    return this.#decompressor !== undefined;
+  }
+
+  /** OpenSSH PROTOCOL §2: authentication succeeded; `zlib@openssh.com` inflates from the next packet. */
+  startDelayedCompression(): void {
+    this.#decompressor = this.#compression.authenticationSucceeded();
+  }
+
+  /** RFC 4253 §7.3: keys (and compression) that take effect right after the next inbound NEWKEYS. */
+  prepareKeys(next: OpeningKey, options: PrepareKeysOptions = {}): void {
     this.#next = next;
     this.#resetAtNewKeys = options.resetSequence ?? false;
+    this.#compression.prepare(options.compression ?? 'none');
     if (this.#awaitingKeys) this.#switchKeys();
     this.#keysWaiter?.();
     this.#keysWaiter = undefined;
@@ -123,7 +149,8 @@ export class PacketReader {
     this.bytesSinceKeys += total;
     this.totalPackets++;
     this.totalBytes += total;
-    const payload = plain.subarray(1, 1 + payloadLength);
+    let payload = plain.subarray(1, 1 + payloadLength);
+    if (this.#decompressor !== undefined) payload = this.#decompressor.decompress(payload);
     if (payload[0] === NEWKEYS) {
       if (this.#next) this.#switchKeys();
       else this.#awaitingKeys = true;
@@ -145,6 +172,8 @@ export class PacketReader {
   destroy(): void {
     this.#opening.destroy();
     this.#next?.destroy();
+    this.#compression.destroy();
+    this.#decompressor = undefined;
     this.#chunks = [];
     this.#buffered = 0;
   }
@@ -153,6 +182,7 @@ export class PacketReader {
     this.#opening.destroy();
     this.#opening = this.#next!;
     this.#next = undefined;
+    this.#decompressor = this.#compression.switchKeys();
     this.#awaitingKeys = false;
     if (this.#resetAtNewKeys) this.sequence = 0;
     this.packetsSinceKeys = 0;

@@ -2,10 +2,13 @@
  * RFC 4253 §6 binary packet protocol, outbound: padding, sealing (encrypt + MAC or AEAD) and
  * sequence numbers. Keys switch right after the NEWKEYS packet is sealed (§7.3); under strict kex
  * the sequence number resets there. One buffer per packet, sized up front; a payload built in a
- * buffer from `allocatePayload` is sealed where it lies, without being copied.
+ * buffer from `allocatePayload` is sealed where it lies, without being copied. Compression
+ * (§6.2), once running, sits in front of padding: the compressed copy is what gets sealed.
  */
 import type { SealingKey } from '../cipher/types.js';
 import { allocate } from '../codec/messages/connection.js';
+import { CompressionSwitch } from '../compression/compression-switch.js';
+import { PayloadCompressor } from '../compression/payload-compression.js';
 
 const NEWKEYS = 21;
 /**
@@ -39,11 +42,22 @@ export interface PacketWriterOptions {
   randomBytes: (n: number) => Uint8Array;
 }
 
+/** What `prepareKeys` brings into force with the keys, besides them. */
+export interface PrepareKeysOptions {
+  /** Reset the sequence number at NEWKEYS (strict kex). */
+  resetSequence?: boolean;
+  /** The negotiated compression name for this direction (default `none`). */
+  compression?: string;
+}
+
 /** Sans-I/O packet writer: payload in, wire bytes out. */
 export class PacketWriter {
   #sealing: SealingKey;
   #next: SealingKey | undefined;
   #resetAtNewKeys = false;
+  readonly #compression = new CompressionSwitch(() => new PayloadCompressor());
+  /** The running compressor: the one check the uncompressed path pays per packet. */
+  #compressor: PayloadCompressor | undefined;
   readonly #randomBytes: (n: number) => Uint8Array;
   #randomPool: Uint8Array = new Uint8Array(0);
   #randomAt = 0;
@@ -59,14 +73,32 @@ export class PacketWriter {
     this.#randomBytes = options.randomBytes;
   }
 
-  /** RFC 4253 §7.3: keys that take effect right after the next NEWKEYS we send. */
-  prepareKeys(next: SealingKey, options: { resetSequence?: boolean } = {}): void {
+  /** RFC 4253 §7.3: keys (and compression) that take effect right after the next NEWKEYS we send. */
+  prepareKeys(next: SealingKey, options: PrepareKeysOptions = {}): void {
     this.#next = next;
     this.#resetAtNewKeys = options.resetSequence ?? false;
+    this.#compression.prepare(options.compression ?? 'none');
+  }
+
+  /** The compression name in force for outbound packets (it may wait for authentication). */
+  get compression(): string {
+    return this.#compression.name;
+  }
+
+  /** True while outbound payloads are being compressed. */
+  get isCompressing(): boolean {
+    return this.#compressor !== undefined;
+  }
+
+  /** OpenSSH PROTOCOL §2: authentication succeeded; `zlib@openssh.com` compresses from the next packet. */
+  startDelayedCompression(): void {
+    this.#compressor = this.#compression.authenticationSucceeded();
   }
 
   /** RFC 4253 §6: builds and seals one packet around `payload`. */
-  write(payload: Uint8Array): Uint8Array {
+  write(message: Uint8Array): Uint8Array {
+    const type = message[0];
+    const payload = this.#compressor === undefined ? message : this.#compressor.compress(message);
     const sealing = this.#sealing;
     const block = Math.max(8, sealing.blockSize);
     const unpadded = (sealing.lengthExcludedFromPadding ? 1 : 5) + payload.length;
@@ -86,10 +118,11 @@ export class PacketWriter {
     this.bytesSinceKeys += wire.length;
     this.totalPackets++;
     this.totalBytes += wire.length;
-    if (payload[0] === NEWKEYS && this.#next) {
+    if (type === NEWKEYS && this.#next) {
       sealing.destroy();
       this.#sealing = this.#next;
       this.#next = undefined;
+      this.#compressor = this.#compression.switchKeys();
       if (this.#resetAtNewKeys) this.sequence = 0;
       this.packetsSinceKeys = 0;
       this.bytesSinceKeys = 0;
@@ -101,6 +134,8 @@ export class PacketWriter {
   destroy(): void {
     this.#sealing.destroy();
     this.#next?.destroy();
+    this.#compression.destroy();
+    this.#compressor = undefined;
   }
 
   /** The packet buffer with `payload` at offset 5: around it when it has the room, else a copy. */

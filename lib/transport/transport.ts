@@ -99,6 +99,8 @@ export class Transport {
   #kexTimer: ReturnType<typeof setTimeout> | undefined;
   /** Callers of rekey(), resolved once an exchange completes after the count they saw. */
   #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
+  #awaitingAuthenticationSuccess: boolean;
   clientVersion = '';
   serverVersion = '';
   /** What was negotiated in the latest exchange. */
@@ -122,6 +124,7 @@ export class Transport {
     this.isServer = options.isServer;
     this.config = options.config;
     this.hostKeys = options.hostKeys ?? [];
+    this.#awaitingAuthenticationSuccess = this.isServer;
     const none = cipherAlgorithms.get('none')!;
     const macNone = macAlgorithms.get('none');
     const empty = { iv: new Uint8Array(0), encryptionKey: new Uint8Array(0), integrityKey: new Uint8Array(0) };
@@ -140,8 +143,10 @@ export class Transport {
         return transport.serverVersion;
       },
       sendKexMessage: (payload) => this.#writePacket(payload),
-      prepareInbound: (opening, reset) => this.#reader.prepareKeys(opening, { resetSequence: reset }),
-      prepareOutbound: (sealing, reset) => this.#writer.prepareKeys(sealing, { resetSequence: reset }),
+      prepareInbound: (opening, reset, compression) =>
+        this.#reader.prepareKeys(opening, { resetSequence: reset, compression }),
+      prepareOutbound: (sealing, reset, compression) =>
+        this.#writer.prepareKeys(sealing, { resetSequence: reset, compression }),
     });
     this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
     this.#handshake.onStart = () => this.#armKexTimer();
@@ -270,7 +275,13 @@ export class Transport {
   }
 
   #writePacket(payload: Uint8Array): void {
+    // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
+    const isAuthenticationSuccess = this.#awaitingAuthenticationSuccess && payload[0] === MessageType.UserauthSuccess;
     const wire = this.#writer.write(payload);
+    if (isAuthenticationSuccess) {
+      this.#awaitingAuthenticationSuccess = false;
+      this.#startDelayedCompression();
+    }
     const n = wire.length;
     this.#unflushed += n;
     this.#byteWriter!.write(wire).then(
@@ -420,6 +431,9 @@ export class Transport {
       case MessageType.Debug:
       case MessageType.Unimplemented:
         return;
+      case MessageType.UserauthSuccess:
+        if (!this.isServer && !handshake.initial) this.#startDelayedCompression();
+        break;
     }
     if (handshake.initial) throw new ProtocolError(`Unexpected message ${type} before the first key exchange completed`);
     if (handshake.peerInKex) throw new ProtocolError(`Unexpected message ${type} during key exchange`);
@@ -432,6 +446,15 @@ export class Transport {
       const sequence = (this.#reader.sequence - 1) >>> 0;
       this.#writeOrQueue(encode(Unimplemented, { packetSequenceNumber: sequence }));
     }
+  }
+
+  /**
+   * OpenSSH PROTOCOL §2 (packet.c does the same): `zlib@openssh.com` starts in both directions
+   * right after the server sends USERAUTH_SUCCESS, and right after the client receives it.
+   */
+  #startDelayedCompression(): void {
+    this.#writer.startDelayedCompression();
+    this.#reader.startDelayedCompression();
   }
 
   /** Whether a KEXINIT announces the peer's strict-kex marker (checked before negotiation). */
