@@ -1,7 +1,8 @@
 /**
  * The forwarding events an application sees: a `tcpip-forward` request to authorize (RFC 4254
  * §7.1), raised to `session.onRequest`, and a `direct-tcpip` or `forwarded-tcpip` channel open
- * (§7.2), raised to `session.onChannelOpening` with its fields decoded. Data only.
+ * (§7.2), raised to `session.onChannelOpening` with its fields decoded; and their Unix-socket
+ * counterparts (OpenSSH PROTOCOL §2.4). Data only.
  */
 import { ChannelOpeningEvent, RequestEvent } from '../mux/events.js';
 import type { Channel } from '../mux/channel.js';
@@ -49,5 +50,34 @@ export class PortForwardChannelOpeningEvent extends ChannelOpeningEvent implemen
     this.port = fields.port;
     this.originatorAddress = fields.originatorAddress;
     this.originatorPort = fields.originatorPort;
+  }
+}
+
+/**
+ * OpenSSH PROTOCOL §2.4: the peer asks us to listen on a Unix-domain socket path and forward its
+ * connections back (`ssh -R /remote.sock:...`). Refused unless `session.onRequest` returns true.
+ */
+export class SocketForwardRequestEvent extends RequestEvent {
+  /** The socket path to listen on, as the peer sent it. */
+  readonly socketPath: string;
+
+  constructor(event: RequestEvent, socketPath: string) {
+    super(event.requestType, event.wantReply, event.data);
+    this.socketPath = socketPath;
+  }
+}
+
+/**
+ * OpenSSH PROTOCOL §2.4: the peer opens a `direct-streamlocal@openssh.com` or
+ * `forwarded-streamlocal@openssh.com` channel; `session.onChannelOpening` may `reject()` it before
+ * any socket is connected.
+ */
+export class SocketForwardChannelOpeningEvent extends ChannelOpeningEvent {
+  /** direct-streamlocal: the path to connect; forwarded-streamlocal: the path that was connected. */
+  readonly socketPath: string;
+
+  constructor(channel: Channel, data: Uint8Array, socketPath: string) {
+    super(channel, data);
+    this.socketPath = socketPath;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * ssh-streams/forwarding: TCP/IP port forwarding (RFC 4254 §7). `addPortForwardingService(config)`
+ * ssh-streams/forwarding: TCP/IP port forwarding (RFC 4254 §7) and Unix-domain socket forwarding
+ * (OpenSSH PROTOCOL §2.4). `addPortForwardingService(config)`
  * registers the service on a configuration (both sides need it); `getPortForwardingService(session)`
  * returns the service of an authenticated session, which forwards in both directions and serves
  * the peer's forwarding requests.
@@ -7,13 +8,14 @@
 import type { SessionConfig } from '../config.js';
 import { SshError } from '../errors.js';
 import { ForwardingType } from './messages.js';
+import { StreamLocalType } from './stream-local-messages.js';
 import { PortForwardingService, type ForwardingSession, type PortForwardingOptions } from './port-forwarding-service.js';
 
 export { PortForwardingService } from './port-forwarding-service.js';
 export type { ForwardingSession, PortForwardingOptions } from './port-forwarding-service.js';
-export { LocalPortForwarder, RemotePortForwarder } from './forwarders.js';
+export { ForwardHandle, LocalPortForwarder, LocalSocketForwarder, RemotePortForwarder, RemoteSocketForwarder } from './forwarders.js';
 export type { ForwardEndpoint } from './forwarders.js';
-export { PortForwardChannelOpeningEvent, PortForwardRequestEvent } from './events.js';
+export { PortForwardChannelOpeningEvent, PortForwardRequestEvent, SocketForwardChannelOpeningEvent, SocketForwardRequestEvent } from './events.js';
 export type { ForwardChannelFields } from './events.js';
 export {
   ForwardingType,
@@ -31,18 +33,33 @@ export {
   encodeDirectTcpip,
   decodeDirectTcpip,
 } from './messages.js';
+export {
+  StreamLocalType,
+  StreamLocalForwardRequest,
+  DirectStreamLocalOpen,
+  ForwardedStreamLocalOpen,
+  encodeStreamLocalForward,
+  decodeStreamLocalForward,
+  encodeDirectStreamLocal,
+  decodeDirectStreamLocal,
+  encodeForwardedStreamLocal,
+  decodeForwardedStreamLocal,
+} from './stream-local-messages.js';
 
 /** The name the service is registered under in `config.services`. */
 export const portForwardingServiceName = 'port-forwarding';
 
 /**
  * Registers port forwarding on a configuration, for sessions of either role. It is activated by
- * the peer's `tcpip-forward`, `cancel-tcpip-forward`, `direct-tcpip` and `forwarded-tcpip`, or by
- * `getPortForwardingService`. Calling it again on the same configuration does nothing.
+ * the peer's `tcpip-forward`, `cancel-tcpip-forward`, `direct-tcpip` and `forwarded-tcpip` (and
+ * their `*streamlocal*@openssh.com` socket counterparts), or by `getPortForwardingService`.
+ * Calling it again on the same configuration does nothing.
  *
  * Serving the peer: a `tcpip-forward` is refused unless `session.onRequest` returns true for its
- * PortForwardRequestEvent; `direct-tcpip` opens are served unless `session.onChannelOpening` rejects
- * the PortForwardChannelOpeningEvent (or `acceptDirectConnections` is false).
+ * PortForwardRequestEvent (a `streamlocal-forward@openssh.com` likewise, with a
+ * SocketForwardRequestEvent); `direct-tcpip` and `direct-streamlocal@openssh.com` opens are served
+ * unless `session.onChannelOpening` rejects the PortForwardChannelOpeningEvent or
+ * SocketForwardChannelOpeningEvent (or `acceptDirectConnections` is false).
  * @param config the configuration sessions are created with
  * @param options how the peer's requests are served
  * @example
@@ -57,8 +74,18 @@ export function addPortForwardingService(config: SessionConfig, options: PortFor
   config.addService(
     portForwardingServiceName,
     {
-      sessionRequest: [ForwardingType.tcpipForward, ForwardingType.cancelTcpipForward],
-      channelType: [ForwardingType.directTcpip, ForwardingType.forwardedTcpip],
+      sessionRequest: [
+        ForwardingType.tcpipForward,
+        ForwardingType.cancelTcpipForward,
+        StreamLocalType.streamLocalForward,
+        StreamLocalType.cancelStreamLocalForward,
+      ],
+      channelType: [
+        ForwardingType.directTcpip,
+        ForwardingType.forwardedTcpip,
+        StreamLocalType.directStreamLocal,
+        StreamLocalType.forwardedStreamLocal,
+      ],
     },
     factory,
     options,

@@ -1,7 +1,8 @@
 /**
  * The port forwarding service of one session (RFC 4254 §7), for both roles: it asks the peer to
  * listen (`tcpip-forward`) or to connect (`direct-tcpip`), and it serves the same requests from
- * the peer once the application authorizes them. Owns the TCP listeners and sockets it creates
+ * the peer once the application authorizes them; Unix-domain sockets go through its
+ * StreamLocalForwarding part (OpenSSH PROTOCOL §2.4). Owns the listeners and sockets it creates
  * and ends them with the session; the channels themselves belong to lib/mux.
  */
 import type { Server, Socket } from 'node:net';
@@ -11,9 +12,10 @@ import type { Connection } from '../mux/connection.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from '../mux/events.js';
 import type { ConnectionService } from '../mux/services.js';
 import { PortForwardChannelOpeningEvent, PortForwardRequestEvent, type ForwardChannelFields } from './events.js';
-import { LocalPortForwarder, RemotePortForwarder, type ForwardEndpoint } from './forwarders.js';
+import { LocalPortForwarder, RemotePortForwarder, type ForwardEndpoint, type LocalSocketForwarder, type RemoteSocketForwarder } from './forwarders.js';
 import * as Msg from './messages.js';
 import { pumpSocket, resetSocket } from './socket-pump.js';
+import { StreamLocalForwarding } from './stream-local-forwarding.js';
 import { bindAddress, boundPort, connectTcp, listenTcp, TcpRegistry } from './tcp-endpoints.js';
 
 /** What the service needs of its session (a ClientSession or ServerSession). */
@@ -58,19 +60,32 @@ export class PortForwardingService implements ConnectionService {
   readonly #remote = new Set<RemotePortForwarder>();
   readonly #local = new Set<LocalPortForwarder>();
   readonly #requesting = new Set<Promise<unknown>>();
+  readonly #streamLocal: StreamLocalForwarding;
   #disposed = false;
 
   constructor(session: ForwardingSession, options: PortForwardingOptions = {}) {
     this.#session = session;
     this.#acceptDirect = options.acceptDirectConnections ?? session.isServer === true;
+    const isDisposed = (): boolean => this.#disposed;
+    this.#streamLocal = new StreamLocalForwarding({
+      session,
+      acceptDirect: this.#acceptDirect,
+      get isDisposed() {
+        return isDisposed();
+      },
+      registry: this.#tcp,
+      requireConnection: () => this.#requireConnection(),
+      forwardAccepted: (socket, open) => this.#forwardAccepted(socket, open),
+      connectChannel: (e, event, connect, target) => this.#connectChannel(e, event, connect, target),
+    });
   }
 
-  /** Forwarded TCP connections still open (both directions). */
+  /** Forwarded connections still open (TCP and Unix sockets, both directions). */
   get connectionCount(): number {
     return this.#tcp.socketCount;
   }
 
-  /** TCP listeners still open: ours (`forwardToRemotePort`) and those serving the peer's `tcpip-forward`. */
+  /** Listeners still open: ours (`forwardToRemotePort`, `forwardToRemoteSocket`) and those serving the peer's requests. */
   get listenerCount(): number {
     return this.#tcp.listenerCount;
   }
@@ -83,6 +98,46 @@ export class PortForwardingService implements ConnectionService {
   /** Ports the peer listens on for us (`forwardFromRemotePort`) and not cancelled. */
   get remoteForwarders(): readonly RemotePortForwarder[] {
     return [...this.#remote];
+  }
+
+  /** Local socket listeners made by `forwardToRemoteSocket` and not closed. */
+  get localSocketForwarders(): readonly LocalSocketForwarder[] {
+    return this.#streamLocal.localForwarders;
+  }
+
+  /** Socket paths the peer listens on for us (`forwardFromRemoteSocket`) and not cancelled. */
+  get remoteSocketForwarders(): readonly RemoteSocketForwarder[] {
+    return this.#streamLocal.remoteForwarders;
+  }
+
+  /**
+   * OpenSSH PROTOCOL §2.4: opens a `direct-streamlocal@openssh.com` channel; the peer connects it
+   * to the Unix-domain socket `socketPath` (e.g. a remote `/var/run/docker.sock`).
+   * @returns the channel, a Duplex carrying the socket's stream (close its writable to half-close)
+   * @throws ChannelOpenError when the peer refuses or cannot connect (reason connectFailed)
+   */
+  streamToRemoteSocket(socketPath: string): Promise<Channel> {
+    return this.#streamLocal.streamToRemoteSocket(socketPath);
+  }
+
+  /**
+   * Listens on the local Unix-domain socket `localPath` and forwards each connection to the socket
+   * `remotePath` as seen from the peer (`ssh -L localPath:remotePath`). An existing file at
+   * `localPath` is not replaced: the call fails with EADDRINUSE.
+   * @returns the listener; `close()` stops it and removes the socket file
+   */
+  forwardToRemoteSocket(localPath: string, remotePath: string): Promise<LocalSocketForwarder> {
+    return this.#streamLocal.forwardToRemoteSocket(localPath, remotePath);
+  }
+
+  /**
+   * OpenSSH PROTOCOL §2.4: asks the peer to listen on the Unix-domain socket `remotePath` and
+   * forward its connections here, to the socket `localPath` (`ssh -R remotePath:localPath`).
+   * @returns the forward; `close()` cancels it
+   * @throws SshError when the peer refuses (not authorized, path in use)
+   */
+  forwardFromRemoteSocket(remotePath: string, localPath: string): Promise<RemoteSocketForwarder> {
+    return this.#streamLocal.forwardFromRemoteSocket(remotePath, localPath);
   }
 
   /**
@@ -181,22 +236,24 @@ export class PortForwardingService implements ConnectionService {
     }
   }
 
-  /** Routes the peer's `tcpip-forward` and `cancel-tcpip-forward` requests. */
+  /** Routes the peer's `tcpip-forward` and `cancel-tcpip-forward` requests, and their socket counterparts. */
   onSessionRequest(e: RequestEvent): Promise<boolean> | boolean {
+    if (this.#streamLocal.servesRequest(e.requestType)) return this.#streamLocal.onSessionRequest(e);
     if (e.requestType === Msg.ForwardingType.tcpipForward) return this.#forwardRequested(e);
     if (e.requestType === Msg.ForwardingType.cancelTcpipForward) return this.#cancelRequested(e);
     return false;
   }
 
-  /** Serves the peer's `direct-tcpip` and `forwarded-tcpip` channels. */
+  /** Serves the peer's `direct-tcpip` and `forwarded-tcpip` channels, and their socket counterparts. */
   async onChannelOpening(e: ChannelOpeningEvent): Promise<void> {
+    if (this.#streamLocal.servesChannel(e.channelType)) return this.#streamLocal.onChannelOpening(e);
     if (e.channelType === Msg.ForwardingType.directTcpip) {
       const m = Msg.decodeDirectTcpip(e.data);
       if (!this.#acceptDirect) {
         return e.reject(ChannelOpenFailureReason.administrativelyProhibited, 'Connections to non-forwarded ports are disabled');
       }
       const fields = { host: m.hostToConnect, port: m.portToConnect, originatorAddress: m.originatorAddress, originatorPort: m.originatorPort };
-      return this.#connectChannel(e, fields, { host: m.hostToConnect, port: m.portToConnect });
+      return this.#connectTcpChannel(e, fields, { host: m.hostToConnect, port: m.portToConnect });
     }
     if (e.channelType === Msg.ForwardingType.forwardedTcpip) {
       const m = Msg.decodeForwardedTcpip(e.data);
@@ -210,7 +267,7 @@ export class PortForwardingService implements ConnectionService {
         return e.reject(ChannelOpenFailureReason.connectFailed, `No forwarding of ${m.connectedAddress}:${m.connectedPort} was requested`);
       }
       const fields = { host: m.connectedAddress, port: m.connectedPort, originatorAddress: m.originatorAddress, originatorPort: m.originatorPort };
-      return this.#connectChannel(e, fields, { host: forward.localHost, port: forward.localPort });
+      return this.#connectTcpChannel(e, fields, { host: forward.localHost, port: forward.localPort });
     }
     e.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${e.channelType}`);
   }
@@ -224,6 +281,7 @@ export class PortForwardingService implements ConnectionService {
     this.#local.clear();
     this.#remote.clear();
     this.#listening.clear();
+    this.#streamLocal.dispose();
     this.#tcp.closeAll(resetSocket);
   }
 
@@ -252,16 +310,21 @@ export class PortForwardingService implements ConnectionService {
     );
   }
 
-  /** Lets the application veto, connects to `target`, and confirms the channel only once connected. */
-  async #connectChannel(e: ChannelOpeningEvent, fields: ForwardChannelFields, target: { host: string; port: number }): Promise<void> {
+  /** RFC 4254 §7.2: a TCP forwarding channel, vetoable through a PortForwardChannelOpeningEvent. */
+  #connectTcpChannel(e: ChannelOpeningEvent, fields: ForwardChannelFields, target: { host: string; port: number }): Promise<void> {
     const event = new PortForwardChannelOpeningEvent(e.channel, e.data, fields);
+    return this.#connectChannel(e, event, () => connectTcp(target.host, target.port), `${target.host}:${target.port}`);
+  }
+
+  /** Lets the application veto `event`, connects, and confirms the channel only once connected. */
+  async #connectChannel(e: ChannelOpeningEvent, event: ChannelOpeningEvent, connect: () => Promise<Socket>, target: string): Promise<void> {
     await this.#session.onChannelOpening?.(event);
     if (event.failureReason !== undefined) return e.reject(event.failureReason, event.failureDescription);
     let socket: Socket;
     try {
-      socket = await connectTcp(target.host, target.port);
+      socket = await connect();
     } catch (error) {
-      return e.reject(ChannelOpenFailureReason.connectFailed, `Cannot connect to ${target.host}:${target.port}: ${(error as Error).message}`);
+      return e.reject(ChannelOpenFailureReason.connectFailed, `Cannot connect to ${target}: ${(error as Error).message}`);
     }
     if (this.#disposed) {
       resetSocket(socket);
