@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PacketWriter, allocatePayload } from '../../lib/transport/packet-writer.js';
 import { PacketReader } from '../../lib/transport/packet-reader.js';
 import { createPacketProtection } from '../../lib/cipher/registry.js';
+import { deflateSync } from 'node:zlib';
 
 const keys = { iv: new Uint8Array(16).fill(3), encryptionKey: new Uint8Array(64).fill(4), integrityKey: new Uint8Array(64).fill(5) };
 
@@ -77,5 +78,100 @@ describe('PacketWriter', () => {
     }
     expect(random.calls).toBe(1);
     expect(paddings).toEqual(paddings.map((_, i) => i & 0xff));
+  });
+});
+
+/** A writer and reader in the `none` state, as before the first NEWKEYS, and a way to re-key both. */
+function compressingPair(maxPacketLength = 1 << 20) {
+  const none = { cipher: 'none', mac: 'none', keys };
+  const w = new PacketWriter({ sealing: createPacketProtection({ ...none, direction: 'sealing' }), randomBytes: countingRandom().randomBytes });
+  const r = new PacketReader({ opening: createPacketProtection({ ...none, direction: 'opening' }), maxPacketLength });
+  const transfer = (payload: Uint8Array) => {
+    const wire = w.write(payload.slice());
+    r.push(wire.slice());
+    const received = r.next();
+    expect(received && Buffer.from(received).equals(Buffer.from(payload))).toBe(true);
+    return wire.length;
+  };
+  const rekey = (compression: string, cipher = 'aes256-gcm@openssh.com') => {
+    w.prepareKeys(createPacketProtection({ cipher, mac: 'none', keys, direction: 'sealing' }), { compression });
+    r.prepareKeys(createPacketProtection({ cipher, mac: 'none', keys, direction: 'opening' }), { compression });
+    transfer(new Uint8Array([21]));
+  };
+  return { writer: w, reader: r, transfer, rekey };
+}
+
+/** 20 KiB of text: compresses to well under 1 KiB. */
+const compressible = new Uint8Array(Buffer.from('CHANNEL_DATA compresses well. '.repeat(700)));
+
+describe('PacketWriter and PacketReader with compression', () => {
+  it('compress from the packet after NEWKEYS under zlib, and the reader inflates them', () => {
+    const { writer: w, reader: r, transfer, rekey } = compressingPair();
+    expect(transfer(compressible)).toBeGreaterThan(compressible.length);
+    rekey('zlib');
+    expect(w.isCompressing && r.isDecompressing).toBe(true);
+    for (let i = 0; i < 20; i++) expect(transfer(compressible)).toBeLessThan(1000);
+  });
+
+  it('wait for authentication under zlib@openssh.com, then compress both ways', () => {
+    const { writer: w, reader: r, transfer, rekey } = compressingPair();
+    rekey('zlib@openssh.com');
+    expect([w.compression, r.compression]).toEqual(['zlib@openssh.com', 'zlib@openssh.com']);
+    expect(transfer(compressible)).toBeGreaterThan(compressible.length);
+    w.startDelayedCompression();
+    r.startDelayedCompression();
+    expect(transfer(compressible)).toBeLessThan(1000);
+  });
+
+  it('start a fresh stream at each NEWKEYS, and stop when a re-key chooses none', () => {
+    const { writer: w, transfer, rekey } = compressingPair();
+    rekey('zlib');
+    const first = transfer(compressible);
+    const repeated = transfer(compressible);
+    expect(repeated).toBeLessThan(first);
+    // The NEWKEYS itself goes out compressed, then both sides restart their contexts.
+    rekey('zlib');
+    expect(transfer(compressible)).toBe(first);
+    rekey('none');
+    expect(w.isCompressing).toBe(false);
+    expect(transfer(compressible)).toBeGreaterThan(compressible.length);
+  });
+
+  it('restart zlib@openssh.com at once at a NEWKEYS after authentication', () => {
+    const { writer: w, reader: r, transfer, rekey } = compressingPair();
+    rekey('zlib@openssh.com');
+    w.startDelayedCompression();
+    r.startDelayedCompression();
+    rekey('zlib@openssh.com');
+    expect(w.isCompressing && r.isDecompressing).toBe(true);
+    expect(transfer(compressible)).toBeLessThan(1000);
+  });
+
+  it('leaves a payload from allocatePayload unsealed while compressing (the compressed copy is sealed)', () => {
+    const { writer: w, rekey } = compressingPair();
+    rekey('zlib');
+    const payload = allocatePayload(compressible.length);
+    payload.set(compressible);
+    const wire = w.write(payload);
+    expect(wire.buffer).not.toBe(payload.buffer);
+    expect(Buffer.from(payload).equals(Buffer.from(compressible))).toBe(true);
+  });
+
+  it('still seals in place when the negotiated compression is none', () => {
+    const { writer: w, rekey } = compressingPair();
+    rekey('none');
+    const payload = allocatePayload(64);
+    expect(w.write(payload).buffer).toBe(payload.buffer);
+  });
+
+  it('rejects a packet that inflates past the maximum packet length with COMPRESSION_ERROR', () => {
+    const { writer: w, reader: r, rekey } = compressingPair(40_000);
+    rekey('zlib');
+    // The bomb is written as it is, as a peer that does not compress it would send it.
+    const sender = compressingPair();
+    sender.rekey('zlib@openssh.com');
+    r.push(sender.writer.write(new Uint8Array(deflateSync(new Uint8Array(1 << 20)))).slice());
+    expect(() => r.next()).toThrow(expect.objectContaining({ reason: 6, message: 'Decompressed payload exceeds the limit of 40000 bytes' }));
+    expect(w.isCompressing).toBe(true);
   });
 });
