@@ -5,14 +5,14 @@
  * Failures are ProtocolErrors with COMPRESSION_ERROR (RFC 4253 §11.1).
  */
 import { constants, createDeflate, createInflate } from 'node:zlib';
-import { DisconnectReason, ProtocolError } from '../errors.js';
+import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 
 /**
  * The native engine behind a node:zlib Deflate/Inflate object. Why we call it directly: the packet
  * stages are synchronous, so the asynchronous stream API does not fit; and Node 20's synchronous
  * path (`_processChunk` without a callback, what `deflateSync` runs) closes the engine at the end
  * of every call and adds an 'error' listener each time, so it cannot carry one stream across
- * packets. The handle's `writeSync` is that same path's primitive, kept stable since Node 10.
+ * packets. The handle's `writeSync` is the primitive that path itself calls, once per output buffer.
  */
 interface ZlibHandle {
   writeSync(flush: number, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): void;
@@ -57,7 +57,7 @@ export class SyncZlib {
     const object = (mode === 'deflate' ? createDeflate({ level: options.level ?? 6 }) : createInflate()) as unknown as ZlibObject;
     const handle = object._handle;
     if (handle === null || typeof handle.writeSync !== 'function' || !(object._writeState instanceof Uint32Array)) {
-      throw new Error(`node:zlib ${process.version} lacks the synchronous engine interface compression needs`);
+      throw new SshError(`node:zlib in Node ${process.version} lacks the synchronous engine interface compression needs`);
     }
     // Replaces Node's own handler, which would destroy the stream object and emit an 'error'
     // event nobody listens to; the failure is thrown from `process` instead.
