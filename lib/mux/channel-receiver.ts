@@ -86,7 +86,15 @@ class InboundStream {
   }
 }
 
-/** What a receiver needs from its channel. */
+/** What a receiver tells its channel. */
+export interface ChannelReceiverEvents {
+  /** Send WINDOW_ADJUST for `bytesToAdd`. */
+  adjustWindow(bytesToAdd: number): void;
+  /** `readable` was cancelled by its reader. */
+  readCancelled(): void;
+}
+
+/** The limits a receiver enforces. */
 export interface ChannelReceiverOptions {
   /** Our channel number, for error messages. */
   channelId: number;
@@ -94,16 +102,13 @@ export interface ChannelReceiverOptions {
   maxWindow: number;
   /** The maximum packet we advertised. */
   maxPacket: number;
-  /** Sends WINDOW_ADJUST for `bytesToAdd`. */
-  adjustWindow(bytesToAdd: number): void;
-  /** `readable` was cancelled by its reader. */
-  readCancelled(): void;
 }
 
 /** Receives one channel's data and extended data within our window. */
 export class ChannelReceiver {
   /** The window we advertised. */
   readonly maxWindow: number;
+  readonly #events: ChannelReceiverEvents;
   readonly #options: ChannelReceiverOptions;
   readonly #window: InboundWindow;
   readonly #out: InboundStream;
@@ -111,7 +116,8 @@ export class ChannelReceiver {
   /** Set by the peer's EOF or the end of the channel: data is no longer accepted nor credited. */
   #stopped = false;
 
-  constructor(options: ChannelReceiverOptions) {
+  constructor(events: ChannelReceiverEvents, options: ChannelReceiverOptions) {
+    this.#events = events;
     this.#options = options;
     this.maxWindow = options.maxWindow;
     this.#window = new InboundWindow(options.maxWindow);
@@ -168,13 +174,13 @@ export class ChannelReceiver {
     if (this.#stopped) return;
     const queued = (this.#out.open ? this.#out.queued : 0) + (this.#err.open ? this.#err.queued : 0);
     const n = this.#window.credit(queued);
-    if (n > 0) this.#options.adjustWindow(n);
+    if (n > 0) this.#events.adjustWindow(n);
   }
 
   /** A reader cancelled `stream`: its data is credited from now on. */
   cancelled(stream: InboundStream): void {
     this.grant();
-    if (stream === this.#out) this.#options.readCancelled();
+    if (stream === this.#out) this.#events.readCancelled();
   }
 
   /** RFC 4254 §5.2: checks packet size and window; false when the data is to be dropped. */

@@ -1,12 +1,25 @@
 /**
  * Per-channel request bookkeeping (RFC 4254 §5.4): replies to our requests matched FIFO, and the
  * peer's requests run one at a time in arrival order, each answered before the next starts. Each
- * channel has its own queue, so a slow handler on one channel never delays another.
+ * channel has its own queue, so a slow handler on one channel never delays another. Also encodes
+ * the RFC 4254 §6.10 exit request a closing channel sends.
  */
 import { ProtocolError } from '../errors.js';
+import { encodeFields } from '../codec/schema.js';
+import { ExitSignalRequest, ExitStatusRequest } from '../codec/messages/session-requests.js';
+import type { ChannelCloseOptions } from './channel-types.js';
 
 /** Most requests a peer may have waiting on one channel; beyond it the peer is flooding. */
 const maxQueuedRequests = 1024;
+
+/** RFC 4254 §6.10: the exit-status or exit-signal request that `channel.close(options)` sends before CLOSE. */
+export function exitRequest(options: ChannelCloseOptions): { requestType: string; data: Uint8Array } {
+  if ('exitStatus' in options) {
+    return { requestType: 'exit-status', data: encodeFields(ExitStatusRequest, { exitStatus: options.exitStatus }) };
+  }
+  const { exitSignal, coreDumped = false, errorMessage = '' } = options;
+  return { requestType: 'exit-signal', data: encodeFields(ExitSignalRequest, { exitSignal, coreDumped, errorMessage, languageTag: '' }) };
+}
 
 /** One queued inbound request: run the handler, then respond with its outcome. */
 export interface QueuedRequest {

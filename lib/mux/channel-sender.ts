@@ -22,7 +22,7 @@ const coalesceLimit = 32 * 1024;
 export class ChannelSender {
   readonly #window: OutboundWindow;
   readonly #recipient: number;
-  readonly #send: (payload: Uint8Array) => Promise<void>;
+  readonly #link: { send(payload: Uint8Array): Promise<void> };
   readonly #capacity: number;
   /** Packet being filled by small writes; data starts at offset 9. */
   #pending: Uint8Array | undefined;
@@ -30,10 +30,11 @@ export class ChannelSender {
   #pump: Promise<void> | undefined;
   #error: unknown;
 
-  constructor(options: { window: OutboundWindow; recipient: number; send: (payload: Uint8Array) => Promise<void> }) {
+  /** `link.send` queues one payload and resolves when the transport can take more. */
+  constructor(options: { window: OutboundWindow; recipient: number; link: { send(payload: Uint8Array): Promise<void> } }) {
     this.#window = options.window;
     this.#recipient = options.recipient;
-    this.#send = options.send;
+    this.#link = options.link;
     this.#capacity = Math.max(1, Math.min(options.window.maxPacket, coalesceLimit));
   }
 
@@ -88,7 +89,7 @@ export class ChannelSender {
       const n = this.#window.take(chunk.length - at);
       const slice = chunk.subarray(at, at + n);
       at += n;
-      await this.#send(dataTypeCode === undefined ? this.#channelData(slice) : encodeChannelExtendedData(this.#recipient, dataTypeCode, slice));
+      await this.#link.send(dataTypeCode === undefined ? this.#channelData(slice) : encodeChannelExtendedData(this.#recipient, dataTypeCode, slice));
     }
   }
 
@@ -117,7 +118,7 @@ export class ChannelSender {
           pending.copyWithin(channelDataHeaderLength, channelDataHeaderLength + n, channelDataHeaderLength + this.#pendingLength);
           this.#pendingLength -= n;
         }
-        await this.#send(packet);
+        await this.#link.send(packet);
       }
     } catch (error) {
       if (this.#error === undefined) this.#error = error;

@@ -59,9 +59,8 @@ export interface ChannelInbound {
   queue(event: ChannelRequestEvent, respond: (success: boolean) => void): void;
   reply(success: boolean): void;
   fail(error: Error): void;
-  /** The channel was handed to its owner; requests start flowing once it had a chance to add a handler. */
+  /** The owner had its chance to set `onRequest` (a macrotask after the hand-over): requests start flowing. */
   deliver(): void;
-  readonly remoteId: number | undefined;
 }
 
 /** How the connection creates a channel. */

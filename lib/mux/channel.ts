@@ -18,31 +18,19 @@
  * `stderr` shares the channel window: a stalled stderr reader stalls stdout, as in OpenSSH and Go.
  * Readables are default streams with a byte-length strategy (highWaterMark = window), not
  * `type: 'bytes'`: a byte stream would transfer (detach) the buffer each packet's data is a view of.
- * The inbound data path (readables, window credit, EOF) is channel-receiver.ts.
+ * Streams and promises are built on first access (most proxied channels never touch `stderr`, many
+ * never await `closed`); their state up to then applies on creation. The inbound data path
+ * (readables, window credit, EOF) is channel-receiver.ts.
  */
 import { ChannelClosedError } from '../errors.js';
 import { encode, encodeFields } from '../codec/schema.js';
-import {
-  ChannelClose,
-  ChannelEof,
-  ChannelFailure,
-  ChannelRequest,
-  ChannelSuccess,
-  encodeChannelWindowAdjust,
-} from '../codec/messages/connection.js';
+import { ChannelClose, ChannelEof, ChannelFailure, ChannelRequest, ChannelSuccess, encodeChannelWindowAdjust } from '../codec/messages/connection.js';
 import * as Req from '../codec/messages/session-requests.js';
-import { ChannelReceiver } from './channel-receiver.js';
+import { ChannelReceiver, type ChannelReceiverEvents } from './channel-receiver.js';
 import { ChannelSender } from './channel-sender.js';
-import { ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
+import { exitRequest, ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';
-import type {
-  ChannelCloseInfo,
-  ChannelCloseOptions,
-  ChannelHost,
-  ChannelInbound,
-  ChannelOptions,
-  ChannelRequestOptions,
-} from './channel-types.js';
+import type { ChannelCloseInfo, ChannelCloseOptions, ChannelHost, ChannelInbound, ChannelOptions, ChannelRequestOptions } from './channel-types.js';
 import { OutboundWindow } from './window.js';
 import { pipeChannels } from './channel-pipe.js';
 
@@ -50,6 +38,9 @@ export type * from './channel-types.js';
 
 type Sink = WritableStreamDefaultController;
 const noop = (): void => {};
+const byteLength = (chunk: Uint8Array): number => chunk.byteLength;
+/** Bytes a writable buffers before `writer.ready` waits (the sender adds its own coalescing buffer). */
+const writableStrategy: QueuingStrategy<Uint8Array> = { highWaterMark: 64 * 1024, size: byteLength };
 
 /** An SSH channel: a Duplex `{ readable, writable }` plus `stderr`, requests and close. */
 export class Channel {
@@ -57,23 +48,25 @@ export class Channel {
   readonly channelType: string;
   /** Our channel number (the peer's recipient channel). */
   readonly channelId: number;
-  /** Data from the peer; reading grants the peer more window. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Data to the peer; `close()` sends EOF, `abort()` sends CLOSE. */
-  readonly writable: WritableStream<Uint8Array>;
-  /** Settles once with how the channel ended; never rejects. */
-  readonly closed: Promise<ChannelCloseInfo>;
 
   readonly #host: ChannelHost;
   readonly #receiver: ChannelReceiver;
-  readonly #replies = new ReplyFifo();
   readonly #requests = new RequestQueue();
-  readonly #exit: Omit<ChannelCloseInfo, 'closedBy'> = {};
+  #replies: ReplyFifo | undefined;
+  /** exit-status / exit-signal fields received so far (RFC 4254 §6.10). */
+  #exit: Omit<ChannelCloseInfo, 'closedBy'> | undefined;
   #remoteId: number | undefined;
   #sender: ChannelSender | undefined;
-  #opened: { promise: Promise<void>; resolve: () => void };
-  #resolveClosed!: (info: ChannelCloseInfo) => void;
-  #writeSink!: Sink;
+  /** Built when a write or request waits for the open confirmation. */
+  #opened: Promise<void> | undefined;
+  #resolveOpened: (() => void) | undefined;
+  #closed: Promise<ChannelCloseInfo> | undefined;
+  #resolveClosed: ((info: ChannelCloseInfo) => void) | undefined;
+  #closeInfo: ChannelCloseInfo | undefined;
+  /** Set once the channel ended: the error its writables and pending requests fail with. */
+  #endError: Error | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #writeSink: Sink | undefined;
   #stderrSink: Sink | undefined;
   #stderrWritable: WritableStream<Uint8Array> | undefined;
   #stdoutDone = false;
@@ -89,25 +82,21 @@ export class Channel {
     this.#host = options.host;
     this.channelType = options.channelType;
     this.channelId = options.localId;
-    this.#receiver = new ChannelReceiver({
-      channelId: options.localId,
-      maxWindow: options.maxWindowSize,
-      maxPacket: options.maxPacketSize,
-      adjustWindow: (n) => {
-        if (this.#remoteId !== undefined) this.#host.send(encodeChannelWindowAdjust(this.#remoteId, n)).catch(noop);
-      },
-      readCancelled: () => {
-        this.#readCancelled = true;
-        if (this.#eofSent) this.#closeLocally();
-      },
-    });
-    let resolveOpened!: () => void;
-    this.#opened = { promise: new Promise<void>((r) => (resolveOpened = r)), resolve: () => resolveOpened() };
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.readable = this.#receiver.readable;
-    this.writable = new WritableStream<Uint8Array>(
+    const inbound = new Channel.#Inbound(this);
+    this.#receiver = new ChannelReceiver(inbound, { channelId: options.localId, maxWindow: options.maxWindowSize, maxPacket: options.maxPacketSize });
+    options.bind(inbound);
+  }
+
+  /** Data from the peer; reading grants the peer more window. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#receiver.readable;
+  }
+
+  /** Data to the peer; `close()` sends EOF, `abort()` sends CLOSE. */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>(
       {
-        start: (c) => void (this.#writeSink = c),
+        start: (c) => this.#startSink((this.#writeSink = c)),
         write: async (chunk) => (await this.#whenOpen()).write(chunk),
         close: async () => {
           await (await this.#whenOpen()).flush();
@@ -116,9 +105,16 @@ export class Channel {
         },
         abort: () => this.close(),
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+      writableStrategy,
     );
-    options.bind(this.#inbound());
+    return this.#writable;
+  }
+
+  /** Settles once with how the channel ended; never rejects. */
+  get closed(): Promise<ChannelCloseInfo> {
+    this.#closed ??=
+      this.#closeInfo !== undefined ? Promise.resolve(this.#closeInfo) : new Promise((resolve) => (this.#resolveClosed = resolve));
+    return this.#closed;
   }
 
   /** Extended data type 1 from the peer; shares the channel window with `readable`. */
@@ -139,7 +135,7 @@ export class Channel {
   /** Extended data type 1 to the peer (a server's stderr); shares the peer window with `writable`. */
   get stderrWritable(): WritableStream<Uint8Array> {
     this.#stderrWritable ??= new WritableStream<Uint8Array>({
-      start: (c) => void (this.#stderrSink = c),
+      start: (c) => this.#startSink((this.#stderrSink = c)),
       write: async (chunk) => (await this.#whenOpen()).writeExtended(chunk, 1),
       close: () => {
         this.#stderrDone = true;
@@ -168,7 +164,7 @@ export class Channel {
     const { requestType, wantReply = false, data = new Uint8Array(0) } = options;
     if (this.isClosed) throw new ChannelClosedError(`Channel ${this.channelId} is closed; cannot send ${requestType}`);
     await this.#whenOpen();
-    const reply = wantReply ? this.#replies.expect() : undefined;
+    const reply = wantReply ? (this.#replies ??= new ReplyFifo()).expect() : undefined;
     reply?.catch(noop);
     await this.#host.send(encode(ChannelRequest, { recipientChannel: this.#remoteId!, requestType, wantReply, data }));
     return reply === undefined ? true : await reply;
@@ -216,18 +212,8 @@ export class Channel {
   async close(options?: ChannelCloseOptions): Promise<void> {
     if (this.isClosed) return;
     if (options !== undefined && this.#remoteId !== undefined) {
-      const recipientChannel = this.#remoteId;
-      const data =
-        'exitStatus' in options
-          ? encodeFields(Req.ExitStatusRequest, { exitStatus: options.exitStatus })
-          : encodeFields(Req.ExitSignalRequest, {
-              exitSignal: options.exitSignal,
-              coreDumped: options.coreDumped ?? false,
-              errorMessage: options.errorMessage ?? '',
-              languageTag: '',
-            });
-      const requestType = 'exitStatus' in options ? 'exit-status' : 'exit-signal';
-      this.#host.send(encode(ChannelRequest, { recipientChannel, requestType, wantReply: false, data })).catch(noop);
+      const { requestType, data } = exitRequest(options);
+      this.#host.send(encode(ChannelRequest, { recipientChannel: this.#remoteId, requestType, wantReply: false, data })).catch(noop);
     }
     this.#closeLocally();
   }
@@ -239,10 +225,16 @@ export class Channel {
 
   #whenOpen(): Promise<ChannelSender> | ChannelSender {
     if (this.#sender !== undefined) return this.#sender;
-    return this.#opened.promise.then(() => {
+    const opened = this.#endError !== undefined ? Promise.resolve() : (this.#opened ??= new Promise((resolve) => (this.#resolveOpened = resolve)));
+    return opened.then(() => {
       if (this.#sender === undefined) throw new ChannelClosedError(`Channel ${this.channelId} is closed`);
       return this.#sender;
     });
+  }
+
+  /** A writable built after the channel ended starts errored. */
+  #startSink(sink: Sink): void {
+    if (this.#endError !== undefined) sink.error(this.#endError);
   }
 
   #maybeSendEof(): void {
@@ -254,12 +246,20 @@ export class Channel {
   }
 
   #endWritables(error: Error): void {
+    this.#endError ??= error;
     this.#sender?.fail(error);
-    this.#writeSink.error(error);
+    this.#writeSink?.error(error);
     this.#stderrSink?.error(error);
-    this.#replies.fail(error);
+    this.#replies?.fail(error);
     this.#requests.close();
-    this.#opened.resolve();
+    this.#resolveOpened?.();
+  }
+
+  /** Settles `closed` (at most once). */
+  #settleClosed(closedBy: ChannelCloseInfo['closedBy'], error?: Error): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = { closedBy, ...(error && { error }), ...this.#exit };
+    this.#resolveClosed?.(this.#closeInfo);
   }
 
   #sendClose(): void {
@@ -276,68 +276,7 @@ export class Channel {
     this.#sendClose();
     this.#receiver.end();
     this.#endWritables(new ChannelClosedError(`Channel ${this.channelId} was closed`));
-    this.#resolveClosed({ closedBy: 'local', ...this.#exit });
-  }
-
-  #inbound(): ChannelInbound {
-    const remoteId = (): number | undefined => this.#remoteId;
-    return {
-      get remoteId() {
-        return remoteId();
-      },
-      confirm: (remoteId, initialWindow, maxPacket) => {
-        this.#remoteId = remoteId;
-        this.#sender = new ChannelSender({
-          window: new OutboundWindow(initialWindow, Math.min(maxPacket, 256 * 1024)),
-          recipient: remoteId,
-          send: (p) => this.#host.send(p),
-        });
-        this.#opened.resolve();
-      },
-      data: (data) => this.#receiver.data(data),
-      extendedData: (code, data) => this.#receiver.extendedData(code, data),
-      windowAdjust: (n) => this.#sender?.windowAdjusted(n, this.channelId),
-      eof: () => this.#receiver.eof(),
-      close: () => this.#closedByPeer(),
-      request: (requestType, wantReply, data) => this.#requestReceived(requestType, wantReply, data),
-      queue: (event, respond) => this.#requests.push({ run: () => this.#dispatch(event), respond }, this.channelId),
-      reply: (success) => void this.#replies.settle(success),
-      fail: (error) => {
-        if (this.#failed) return;
-        const wasClosed = this.isClosed;
-        this.#failed = true;
-        this.#receiver.fail(error);
-        this.#endWritables(error);
-        if (!wasClosed) this.#resolveClosed({ closedBy: 'session', error, ...this.#exit });
-      },
-      deliver: () => void setTimeout(() => this.#requests.release(), 0),
-    };
-  }
-
-  #closedByPeer(): void {
-    if (this.#closeReceived || this.#failed) return;
-    this.#closeReceived = true;
-    this.#receiver.end();
-    this.#endWritables(new ChannelClosedError(`Channel ${this.channelId} was closed by the peer`));
-    if (!this.#closeSent) {
-      this.#sendClose();
-      this.#resolveClosed({ closedBy: 'remote', ...this.#exit });
-    }
-  }
-
-  #requestReceived(requestType: string, wantReply: boolean, data: Uint8Array): void {
-    if (this.isClosed) return;
-    const event = new ChannelRequestEvent(this, requestType, wantReply, data);
-    let run = (): Promise<boolean> => this.#dispatch(event);
-    if (requestType === 'exit-status' || requestType === 'exit-signal') {
-      // Recorded on arrival, so a CLOSE right behind it still reports it.
-      for (const key of ['exitStatus', 'exitSignal', 'coreDumped', 'errorMessage'] as const) {
-        if (event[key] !== undefined) (this.#exit as Record<string, unknown>)[key] = event[key];
-      }
-      run = async () => true;
-    }
-    const item: QueuedRequest = { run, respond: (ok) => wantReply && this.#reply(ok) };
-    this.#requests.push(item, this.channelId);
+    this.#settleClosed('local');
   }
 
   async #dispatch(event: ChannelRequestEvent): Promise<boolean> {
@@ -352,4 +291,105 @@ export class Channel {
     const schema = success ? ChannelSuccess : ChannelFailure;
     this.#host.send(encode(schema, { recipientChannel: this.#remoteId })).catch(noop);
   }
+
+  /**
+   * The peer's side of one channel: the connection routes peer events here, and the receiver calls
+   * back through it. A small object per channel whose methods are shared, not closures per channel.
+   */
+  static readonly #Inbound = class implements ChannelInbound, ChannelReceiverEvents {
+    readonly #channel: Channel;
+
+    constructor(channel: Channel) {
+      this.#channel = channel;
+    }
+
+    /** RFC 4254 §5.1 */
+    confirm(remoteId: number, initialWindow: number, maxPacket: number): void {
+      const c = this.#channel;
+      c.#remoteId = remoteId;
+      const window = new OutboundWindow(initialWindow, Math.min(maxPacket, 256 * 1024));
+      c.#sender = new ChannelSender({ window, recipient: remoteId, link: c.#host });
+      c.#resolveOpened?.();
+    }
+
+    data(data: Uint8Array): void {
+      this.#channel.#receiver.data(data);
+    }
+
+    extendedData(dataTypeCode: number, data: Uint8Array): void {
+      this.#channel.#receiver.extendedData(dataTypeCode, data);
+    }
+
+    windowAdjust(bytesToAdd: number): void {
+      this.#channel.#sender?.windowAdjusted(bytesToAdd, this.#channel.channelId);
+    }
+
+    /** RFC 4254 §5.2 */
+    adjustWindow(bytesToAdd: number): void {
+      const c = this.#channel;
+      if (c.#remoteId !== undefined) c.#host.send(encodeChannelWindowAdjust(c.#remoteId, bytesToAdd)).catch(noop);
+    }
+
+    readCancelled(): void {
+      this.#channel.#readCancelled = true;
+      if (this.#channel.#eofSent) this.#channel.#closeLocally();
+    }
+
+    eof(): void {
+      this.#channel.#receiver.eof();
+    }
+
+    /** RFC 4254 §5.3: the peer's CLOSE; we reply with ours unless we sent it already. */
+    close(): void {
+      const c = this.#channel;
+      if (c.#closeReceived || c.#failed) return;
+      c.#closeReceived = true;
+      c.#receiver.end();
+      c.#endWritables(new ChannelClosedError(`Channel ${c.channelId} was closed by the peer`));
+      if (!c.#closeSent) {
+        c.#sendClose();
+        c.#settleClosed('remote');
+      }
+    }
+
+    /** RFC 4254 §5.4 */
+    request(requestType: string, wantReply: boolean, data: Uint8Array): void {
+      const c = this.#channel;
+      if (c.isClosed) return;
+      const event = new ChannelRequestEvent(c, requestType, wantReply, data);
+      let run = (): Promise<boolean> => c.#dispatch(event);
+      if (requestType === 'exit-status' || requestType === 'exit-signal') {
+        // Recorded on arrival, so a CLOSE right behind it still reports it.
+        for (const key of ['exitStatus', 'exitSignal', 'coreDumped', 'errorMessage'] as const) {
+          if (event[key] !== undefined) ((c.#exit ??= {}) as Record<string, unknown>)[key] = event[key];
+        }
+        run = async () => true;
+      }
+      const item: QueuedRequest = { run, respond: (ok) => wantReply && c.#reply(ok) };
+      c.#requests.push(item, c.channelId);
+    }
+
+    queue(event: ChannelRequestEvent, respond: (success: boolean) => void): void {
+      const c = this.#channel;
+      c.#requests.push({ run: () => c.#dispatch(event), respond }, c.channelId);
+    }
+
+    reply(success: boolean): void {
+      this.#channel.#replies?.settle(success);
+    }
+
+    fail(error: Error): void {
+      const c = this.#channel;
+      if (c.#failed) return;
+      const wasClosed = c.isClosed;
+      c.#failed = true;
+      c.#receiver.fail(error);
+      c.#endWritables(error);
+      if (!wasClosed) c.#settleClosed('session', error);
+    }
+
+    deliver(): void {
+      this.#channel.#requests.release();
+    }
+  };
 }

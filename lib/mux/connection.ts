@@ -6,6 +6,7 @@
  */
 import { ChannelOpenError, ChannelOpenFailureReason, ProtocolError } from '../errors.js';
 import type { SessionConfig } from '../config.js';
+import type { ChannelHost } from './channel-types.js';
 import { ProtocolExtensions } from '../algorithms.js';
 import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
@@ -73,6 +74,10 @@ export class Connection {
   readonly #hasInitialRequestExtension: boolean;
   #initialSupport: Initial.InitialRequestSupport;
   readonly #incoming = new AcceptQueue();
+  /** What every channel of this connection calls back into (one object, not closures per channel). */
+  readonly #host: ChannelHost;
+  /** Channels handed to their owner, whose requests start flowing on the next macrotask. */
+  #delivered: ChannelInbound[] = [];
   #nextId = 0;
   #error: Error | undefined;
 
@@ -83,6 +88,13 @@ export class Connection {
     const send = (p: Uint8Array): Promise<void> => this.#send(p);
     this.#globals = new GlobalRequests(send);
     this.#services = new Services(options.config.services, options.owner);
+    this.#host = {
+      send,
+      release: (channel) => {
+        if (this.#entries.get(channel.channelId)?.channel === channel) this.#entries.delete(channel.channelId);
+      },
+      requestService: (channel, requestType) => this.#services.forChannelRequest(channel.channelType, requestType),
+    };
     this.#hasInitialRequestExtension = options.config.protocolExtensions.includes(ProtocolExtensions.openChannelRequest);
     this.#initialSupport = this.#hasInitialRequestExtension ? 'unknown' : 'unsupported';
     if (options.peerExtensions !== undefined) this.setPeerExtensions(options.peerExtensions);
@@ -235,7 +247,7 @@ export class Connection {
         throw new ChannelOpenError(ChannelOpenFailureReason.administrativelyProhibited, 'The initial channel request was denied');
       }
     }
-    entry.inbound.deliver();
+    this.#deliver(entry);
     return entry.channel;
   }
 
@@ -310,16 +322,23 @@ export class Connection {
     return id;
   }
 
+  /**
+   * The channel was handed to its owner: its requests start flowing once the owner had a macrotask
+   * to set `onRequest`. One timer serves every channel delivered meanwhile.
+   */
+  #deliver(entry: Entry): void {
+    if (this.#delivered.push(entry.inbound) > 1) return;
+    setTimeout(() => {
+      const delivered = this.#delivered;
+      this.#delivered = [];
+      for (const inbound of delivered) inbound.deliver();
+    }, 0);
+  }
+
   #createEntry(channelType: string): Entry {
     const entry = {} as Entry;
     entry.channel = new Channel({
-      host: {
-        send: (p) => this.#send(p),
-        release: (channel) => {
-          if (this.#entries.get(channel.channelId) === entry) this.#entries.delete(channel.channelId);
-        },
-        requestService: (channel, requestType) => this.#services.forChannelRequest(channel.channelType, requestType),
-      },
+      host: this.#host,
       channelType,
       localId: this.#allocateId(),
       maxWindowSize: this.#config.maxChannelWindowSize,
@@ -372,7 +391,7 @@ export class Connection {
     ).catch(noop);
     entry.inbound.confirm(m.senderChannel, m.initialWindowSize, m.maximumPacketSize);
     if (!event.handled) this.#incoming.deliver(entry.channel);
-    entry.inbound.deliver();
+    this.#deliver(entry);
   }
 
   /** RFC 4254 §4: routes a peer global request to the extension, a service or `onRequest`. */

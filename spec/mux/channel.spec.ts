@@ -193,6 +193,31 @@ describe('Channel stream contract', () => {
     expect(await readAll(p.c.stderr)).toEqual(bytes(300, 7));
   });
 
+  it('errors a writable first touched after the channel closed and sends nothing on it', async () => {
+    const p = await channelPair();
+    await p.c.close();
+    const sent = p.toServer.log.length;
+    const writer = p.c.writable.getWriter();
+    await expect(writer.closed).rejects.toBeInstanceOf(ChannelClosedError);
+    await expect(writer.write(bytes(10))).rejects.toBeInstanceOf(ChannelClosedError);
+    await expect(p.c.stderrWritable.getWriter().write(bytes(10))).rejects.toBeInstanceOf(ChannelClosedError);
+    await settle();
+    expect(p.toServer.log.length).toBe(sent);
+  });
+
+  it('gives streams first touched after the session ended the session error, and queued data is dropped', async () => {
+    const p = await channelPair();
+    const writer = p.s.writable.getWriter();
+    await writer.write(bytes(100));
+    await settle();
+    const error = new Error('link lost');
+    p.close(error);
+    await expect(p.c.readable.getReader().read()).rejects.toBe(error);
+    await expect(p.c.stderr.getReader().read()).rejects.toBe(error);
+    await expect(p.c.writable.getWriter().write(bytes(1))).rejects.toBe(error);
+    expect(await p.c.closed).toEqual({ closedBy: 'session', error });
+  });
+
   it('sends EOF only after both the writable and a used stderrWritable are closed', async () => {
     const p = await channelPair();
     const err = p.s.stderrWritable.getWriter();
