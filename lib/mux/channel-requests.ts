@@ -1,13 +1,14 @@
 /**
  * Per-channel request bookkeeping (RFC 4254 §5.4): replies to our requests matched FIFO, and the
  * peer's requests run one at a time in arrival order, each answered before the next starts. Each
- * channel has its own queue, so a slow handler on one channel never delays another. Also encodes
- * the RFC 4254 §6.10 exit request a closing channel sends.
+ * channel has its own queue, so a slow handler on one channel never delays another. Also the
+ * RFC 4254 §6.10 exit request a closing channel sends, and the exit fields a received one carries.
  */
 import { ProtocolError } from '../errors.js';
 import { encodeFields } from '../codec/schema.js';
 import { ExitSignalRequest, ExitStatusRequest } from '../codec/messages/session-requests.js';
-import type { ChannelCloseOptions } from './channel-types.js';
+import type { ChannelCloseInfo, ChannelCloseOptions } from './channel-types.js';
+import type { ChannelRequestEvent } from './events.js';
 
 /** Most requests a peer may have waiting on one channel; beyond it the peer is flooding. */
 const maxQueuedRequests = 1024;
@@ -19,6 +20,15 @@ export function exitRequest(options: ChannelCloseOptions): { requestType: string
   }
   const { exitSignal, coreDumped = false, errorMessage = '' } = options;
   return { requestType: 'exit-signal', data: encodeFields(ExitSignalRequest, { exitSignal, coreDumped, errorMessage, languageTag: '' }) };
+}
+
+/** RFC 4254 §6.10: the fields of a received exit-status or exit-signal that `channel.closed` reports. */
+export function exitFields(event: ChannelRequestEvent): Omit<ChannelCloseInfo, 'closedBy'> {
+  const fields: Omit<ChannelCloseInfo, 'closedBy'> = {};
+  for (const key of ['exitStatus', 'exitSignal', 'coreDumped', 'errorMessage'] as const) {
+    if (event[key] !== undefined) (fields as Record<string, unknown>)[key] = event[key];
+  }
+  return fields;
 }
 
 /** One queued inbound request: run the handler, then respond with its outcome. */
@@ -105,5 +115,24 @@ export class RequestQueue {
       item.respond(ok);
     }
     this.#running = false;
+  }
+}
+
+/**
+ * Channels handed to their owner start dispatching requests a macrotask later, so the owner can
+ * set `onRequest` first. One timer serves every channel handed over meanwhile (a timer per
+ * channel would cost more than the rest of an open).
+ */
+export class DeliveryBatch {
+  #pending: Array<{ deliver(): void }> = [];
+
+  /** Calls `channel.deliver()` on the next macrotask. */
+  add(channel: { deliver(): void }): void {
+    if (this.#pending.push(channel) > 1) return;
+    setTimeout(() => {
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const c of pending) c.deliver();
+    }, 0);
   }
 }

@@ -18,9 +18,8 @@
  * `stderr` shares the channel window: a stalled stderr reader stalls stdout, as in OpenSSH and Go.
  * Readables are default streams with a byte-length strategy (highWaterMark = window), not
  * `type: 'bytes'`: a byte stream would transfer (detach) the buffer each packet's data is a view of.
- * Streams and promises are built on first access (most proxied channels never touch `stderr`, many
- * never await `closed`); their state up to then applies on creation. The inbound data path
- * (readables, window credit, EOF) is channel-receiver.ts.
+ * Streams and promises are built on first access, their state so far applied on creation (a channel
+ * is cheap until used). The inbound data path (readables, window credit, EOF) is channel-receiver.ts.
  */
 import { ChannelClosedError } from '../errors.js';
 import { encode, encodeFields } from '../codec/schema.js';
@@ -28,7 +27,7 @@ import { ChannelClose, ChannelEof, ChannelFailure, ChannelRequest, ChannelSucces
 import * as Req from '../codec/messages/session-requests.js';
 import { ChannelReceiver, type ChannelReceiverEvents } from './channel-receiver.js';
 import { ChannelSender } from './channel-sender.js';
-import { exitRequest, ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
+import { exitFields, exitRequest, ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';
 import type { ChannelCloseInfo, ChannelCloseOptions, ChannelHost, ChannelInbound, ChannelOptions, ChannelRequestOptions } from './channel-types.js';
 import { OutboundWindow } from './window.js';
@@ -63,8 +62,9 @@ export class Channel {
   #closed: Promise<ChannelCloseInfo> | undefined;
   #resolveClosed: ((info: ChannelCloseInfo) => void) | undefined;
   #closeInfo: ChannelCloseInfo | undefined;
-  /** Set once the channel ended: the error its writables and pending requests fail with. */
-  #endError: Error | undefined;
+  /** Set once ended: the error writes and our requests fail with, or the message of a ChannelClosedError
+   *  built when first needed (capturing its stack costs more than the rest of a close). */
+  #ended: Error | string | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #writeSink: Sink | undefined;
   #stderrSink: Sink | undefined;
@@ -225,7 +225,7 @@ export class Channel {
 
   #whenOpen(): Promise<ChannelSender> | ChannelSender {
     if (this.#sender !== undefined) return this.#sender;
-    const opened = this.#endError !== undefined ? Promise.resolve() : (this.#opened ??= new Promise((resolve) => (this.#resolveOpened = resolve)));
+    const opened = this.#ended !== undefined ? Promise.resolve() : (this.#opened ??= new Promise((resolve) => (this.#resolveOpened = resolve)));
     return opened.then(() => {
       if (this.#sender === undefined) throw new ChannelClosedError(`Channel ${this.channelId} is closed`);
       return this.#sender;
@@ -234,7 +234,7 @@ export class Channel {
 
   /** A writable built after the channel ended starts errored. */
   #startSink(sink: Sink): void {
-    if (this.#endError !== undefined) sink.error(this.#endError);
+    if (this.#ended !== undefined) sink.error(this.#endError());
   }
 
   #maybeSendEof(): void {
@@ -245,14 +245,22 @@ export class Channel {
     if (this.#readCancelled) this.#closeLocally();
   }
 
-  #endWritables(error: Error): void {
-    this.#endError ??= error;
+  #endError(): Error {
+    if (typeof this.#ended === 'string') this.#ended = new ChannelClosedError(this.#ended);
+    return this.#ended!;
+  }
+
+  /** Fails writes and our pending requests; the sender is only written through the writables. */
+  #endWritables(reason: Error | string): void {
+    this.#ended ??= reason;
+    this.#requests.close();
+    this.#resolveOpened?.();
+    if (this.#writable === undefined && this.#stderrWritable === undefined && !this.#replies?.size) return;
+    const error = this.#endError();
     this.#sender?.fail(error);
     this.#writeSink?.error(error);
     this.#stderrSink?.error(error);
     this.#replies?.fail(error);
-    this.#requests.close();
-    this.#resolveOpened?.();
   }
 
   /** Settles `closed` (at most once). */
@@ -275,7 +283,7 @@ export class Channel {
     if (this.isClosed) return;
     this.#sendClose();
     this.#receiver.end();
-    this.#endWritables(new ChannelClosedError(`Channel ${this.channelId} was closed`));
+    this.#endWritables(`Channel ${this.channelId} was closed`);
     this.#settleClosed('local');
   }
 
@@ -292,10 +300,8 @@ export class Channel {
     this.#host.send(encode(schema, { recipientChannel: this.#remoteId })).catch(noop);
   }
 
-  /**
-   * The peer's side of one channel: the connection routes peer events here, and the receiver calls
-   * back through it. A small object per channel whose methods are shared, not closures per channel.
-   */
+  /** The peer's side of one channel: the connection routes peer events here and the receiver calls
+   *  back through it. One small object per channel whose methods are shared (no closures per channel). */
   static readonly #Inbound = class implements ChannelInbound, ChannelReceiverEvents {
     readonly #channel: Channel;
 
@@ -345,7 +351,7 @@ export class Channel {
       if (c.#closeReceived || c.#failed) return;
       c.#closeReceived = true;
       c.#receiver.end();
-      c.#endWritables(new ChannelClosedError(`Channel ${c.channelId} was closed by the peer`));
+      c.#endWritables(`Channel ${c.channelId} was closed by the peer`);
       if (!c.#closeSent) {
         c.#sendClose();
         c.#settleClosed('remote');
@@ -359,10 +365,7 @@ export class Channel {
       const event = new ChannelRequestEvent(c, requestType, wantReply, data);
       let run = (): Promise<boolean> => c.#dispatch(event);
       if (requestType === 'exit-status' || requestType === 'exit-signal') {
-        // Recorded on arrival, so a CLOSE right behind it still reports it.
-        for (const key of ['exitStatus', 'exitSignal', 'coreDumped', 'errorMessage'] as const) {
-          if (event[key] !== undefined) ((c.#exit ??= {}) as Record<string, unknown>)[key] = event[key];
-        }
+        c.#exit = { ...c.#exit, ...exitFields(event) }; // on arrival, so a CLOSE right behind it still reports it
         run = async () => true;
       }
       const item: QueuedRequest = { run, respond: (ok) => wantReply && c.#reply(ok) };

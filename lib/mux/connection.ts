@@ -12,6 +12,7 @@ import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
 import { AcceptQueue } from './accept-queue.js';
 import { Channel, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
+import { DeliveryBatch } from './channel-requests.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
 import * as Initial from './initial-request.js';
@@ -76,8 +77,7 @@ export class Connection {
   readonly #incoming = new AcceptQueue();
   /** What every channel of this connection calls back into (one object, not closures per channel). */
   readonly #host: ChannelHost;
-  /** Channels handed to their owner, whose requests start flowing on the next macrotask. */
-  #delivered: ChannelInbound[] = [];
+  readonly #delivery = new DeliveryBatch();
   #nextId = 0;
   #error: Error | undefined;
 
@@ -225,13 +225,9 @@ export class Connection {
     const support = this.#initialSupport;
     let bundled: Promise<GlobalRequestReply> | undefined;
     if (request !== undefined && support !== 'unsupported') {
-      const wantReply = support === 'unknown' || (request.wantReply ?? false);
-      const data = Initial.encodeInitialChannelRequest({
-        senderChannel: id,
-        requestType: request.requestType,
-        wantReply: request.wantReply ?? false,
-        data: request.data ?? empty,
-      });
+      const { requestType, wantReply: innerWantReply = false, data: innerData = empty } = request;
+      const data = Initial.encodeInitialChannelRequest({ senderChannel: id, requestType, wantReply: innerWantReply, data: innerData });
+      const wantReply = support === 'unknown' || innerWantReply;
       bundled = this.#globals.request({ requestType: Initial.initialChannelRequestType, wantReply, data });
       bundled.catch(noop);
     }
@@ -247,7 +243,7 @@ export class Connection {
         throw new ChannelOpenError(ChannelOpenFailureReason.administrativelyProhibited, 'The initial channel request was denied');
       }
     }
-    this.#deliver(entry);
+    this.#delivery.add(entry.inbound);
     return entry.channel;
   }
 
@@ -322,19 +318,6 @@ export class Connection {
     return id;
   }
 
-  /**
-   * The channel was handed to its owner: its requests start flowing once the owner had a macrotask
-   * to set `onRequest`. One timer serves every channel delivered meanwhile.
-   */
-  #deliver(entry: Entry): void {
-    if (this.#delivered.push(entry.inbound) > 1) return;
-    setTimeout(() => {
-      const delivered = this.#delivered;
-      this.#delivered = [];
-      for (const inbound of delivered) inbound.deliver();
-    }, 0);
-  }
-
   #createEntry(channelType: string): Entry {
     const entry = {} as Entry;
     entry.channel = new Channel({
@@ -391,7 +374,7 @@ export class Connection {
     ).catch(noop);
     entry.inbound.confirm(m.senderChannel, m.initialWindowSize, m.maximumPacketSize);
     if (!event.handled) this.#incoming.deliver(entry.channel);
-    this.#deliver(entry);
+    this.#delivery.add(entry.inbound);
   }
 
   /** RFC 4254 §4: routes a peer global request to the extension, a service or `onRequest`. */
