@@ -72,13 +72,10 @@ export class SessionConfig {
    * Compression methods, preferred first. The client's first choice the server also lists wins
    * (RFC 4253 §7.1), so with `none` first our client never compresses, while our server still
    * grants compression to a client that asks first for it (`ssh -C`). Turn it on for a client
-   * with `['zlib@openssh.com', 'none']`.
+   * with `['zlib@openssh.com', 'none']`. Plain `zlib` is left out by default, as OpenSSH's server
+   * does: it would have a server inflate data from peers that have not authenticated yet.
    */
-  compressionAlgorithms: string[] = [
-    Algorithms.compression.none,
-    Algorithms.compression.zlibOpenssh,
-    Algorithms.compression.zlib,
-  ];
+  compressionAlgorithms: string[] = [Algorithms.compression.none, Algorithms.compression.zlibOpenssh];
   /** Extensions announced in EXT_INFO (RFC 8308) and enabled when the peer announces them too. */
   protocolExtensions: string[] = [ProtocolExtensions.serverSignatureAlgorithms, ProtocolExtensions.openChannelRequest];
   /** Authentication methods a server offers and a client may use, in the client's order of preference. */

@@ -128,6 +128,10 @@ describe('compressed sessions (ours with ours)', () => {
     const refused = await sessionPair({ clientConfig: config(['zlib@openssh.com', 'none']), serverConfig: config(['none']) });
     expect(refused.client.algorithms?.compressionClientToServer).toBe('none');
     await refused.client.close();
+    // Plain zlib (compression before authentication) only where the server lists it explicitly.
+    const preAuth = await sessionPair({ clientConfig: config(['zlib', 'none']) });
+    expect(preAuth.client.algorithms?.compressionClientToServer).toBe('none');
+    await preAuth.client.close();
   });
 
   it('sends everything up to USERAUTH_SUCCESS uncompressed under zlib@openssh.com, and compresses after it', async () => {
@@ -185,7 +189,7 @@ describe('compressed sessions (ours with ours)', () => {
   it.each(['zlib@openssh.com', 'zlib'])(
     'moves 16 MiB each way intact under %s with re-keys midway, in far fewer bytes on the wire',
     async (method) => {
-      const serverConfig = SessionConfig.default();
+      const serverConfig = config(['none', 'zlib@openssh.com', 'zlib']);
       // A re-key every 512 KiB of wire bytes besides the one the client asks for midway.
       serverConfig.keyRotationThreshold = MiB / 2;
       const { client, server, channel } = await echoPair(config([method, 'none']), serverConfig);

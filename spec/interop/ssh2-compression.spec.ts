@@ -53,8 +53,12 @@ describe('ssh2 interop: the ssh2 Client with compression against our server', ()
 
   beforeAll(async () => {
     hostKey = await generateKeyPair('ssh-ed25519');
+    // Plain zlib too: the default list leaves it out (it compresses before authentication).
+    const config = SessionConfig.default();
+    config.compressionAlgorithms = ['none', 'zlib@openssh.com', 'zlib'];
     server = await startExecServer({
       hostKeys: [hostKey],
+      config,
       onChannel: serveEcho,
       onSession: (session) => sessions.push(session),
       onAuthenticating: (e) => e.username === username && e.password === password,
