@@ -109,20 +109,25 @@ export class ChannelReceiver {
   /** The window we advertised. */
   readonly maxWindow: number;
   readonly #events: ChannelReceiverEvents;
-  readonly #options: ChannelReceiverOptions;
+  readonly #channelId: number;
+  readonly #maxPacket: number;
   readonly #window: InboundWindow;
   readonly #out: InboundStream;
-  readonly #err: InboundStream;
-  /** Set by the peer's EOF or the end of the channel: data is no longer accepted nor credited. */
-  #stopped = false;
+  /** Built on the first extended data or `stderr` access: most channels never carry any. */
+  #err: InboundStream | undefined;
+  /**
+   * Set by the peer's EOF or the end of the channel (no error) or of the session (its error): data is
+   * no longer accepted nor credited, and a stderr built later starts ended this way.
+   */
+  #stopped: { error?: unknown } | undefined;
 
   constructor(events: ChannelReceiverEvents, options: ChannelReceiverOptions) {
     this.#events = events;
-    this.#options = options;
+    this.#channelId = options.channelId;
+    this.#maxPacket = options.maxPacket;
     this.maxWindow = options.maxWindow;
     this.#window = new InboundWindow(options.maxWindow);
     this.#out = new InboundStream(this);
-    this.#err = new InboundStream(this);
   }
 
   /** Data from the peer (the channel's `readable`). */
@@ -132,7 +137,7 @@ export class ChannelReceiver {
 
   /** Extended data type 1 from the peer (the channel's `stderr`). */
   get stderr(): ReadableStream<Uint8Array> {
-    return this.#err.stream;
+    return (this.#err ??= this.#newStderr()).stream;
   }
 
   /** RFC 4254 §5.2: CHANNEL_DATA from the peer. */
@@ -145,34 +150,35 @@ export class ChannelReceiver {
   /** RFC 4254 §5.2: CHANNEL_EXTENDED_DATA from the peer; only type 1 (stderr) is kept. */
   extendedData(dataTypeCode: number, data: Uint8Array): void {
     if (!this.#accepts(data)) return;
-    if (dataTypeCode === 1 && this.#err.open) this.#err.enqueue(data);
+    const err = dataTypeCode === 1 ? (this.#err ??= this.#newStderr()) : undefined;
+    if (err?.open) err.enqueue(data);
     else this.grant();
   }
 
   /** RFC 4254 §5.3: the peer's EOF; both readables close after their queued data. */
   eof(): void {
-    if (this.#stopped) return;
+    if (this.#stopped !== undefined) return;
     this.end();
   }
 
   /** The channel ended: both readables close after their queued data; nothing more is credited. */
   end(): void {
-    this.#stopped = true;
+    this.#stopped ??= {};
     this.#out.close();
-    this.#err.close();
+    this.#err?.close();
   }
 
   /** The session ended: both readables error with `error`. */
   fail(error: unknown): void {
-    this.#stopped = true;
+    this.#stopped ??= { error };
     this.#out.error(error);
-    this.#err.error(error);
+    this.#err?.error(error);
   }
 
   /** RFC 4254 §5.2: grants the peer what the readers consumed, once it is worth a message. */
   grant(): void {
-    if (this.#stopped) return;
-    const queued = (this.#out.open ? this.#out.queued : 0) + (this.#err.open ? this.#err.queued : 0);
+    if (this.#stopped !== undefined) return;
+    const queued = (this.#out.open ? this.#out.queued : 0) + (this.#err?.open ? this.#err.queued : 0);
     const n = this.#window.credit(queued);
     if (n > 0) this.#events.adjustWindow(n);
   }
@@ -185,11 +191,20 @@ export class ChannelReceiver {
 
   /** RFC 4254 §5.2: checks packet size and window; false when the data is to be dropped. */
   #accepts(data: Uint8Array): boolean {
-    if (this.#stopped) return false;
-    if (data.length > this.#options.maxPacket) {
-      throw new ProtocolError(`Peer sent ${data.length} bytes in one packet on channel ${this.#options.channelId}; maximum is ${this.#options.maxPacket}`);
+    if (this.#stopped !== undefined) return false;
+    if (data.length > this.#maxPacket) {
+      throw new ProtocolError(`Peer sent ${data.length} bytes in one packet on channel ${this.#channelId}; maximum is ${this.#maxPacket}`);
     }
-    this.#window.consume(data.length, this.#options.channelId);
+    this.#window.consume(data.length, this.#channelId);
     return true;
+  }
+
+  /** A stderr built after the channel ended starts ended the same way. */
+  #newStderr(): InboundStream {
+    const err = new InboundStream(this);
+    const end = this.#stopped;
+    if (end !== undefined && 'error' in end) err.error(end.error);
+    else if (end !== undefined) err.close();
+    return err;
   }
 }

@@ -49,7 +49,7 @@ export class OutboundWindow {
   available: number;
   /** The peer's maximum packet size (data bytes per CHANNEL_DATA). */
   readonly maxPacket: number;
-  #waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> | undefined;
   #error: unknown;
 
   constructor(initialWindow: number, maxPacket: number) {
@@ -77,21 +77,21 @@ export class OutboundWindow {
   ready(): Promise<void> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.available > 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#waiters ??= []).push({ resolve, reject }));
   }
 
   /** Rejects current and future waiters (channel closed or session ended). */
   fail(error: unknown = new ChannelClosedError('Channel closed')): void {
     if (this.#error !== undefined) return;
     this.#error = error;
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters ?? [];
+    this.#waiters = undefined;
     for (const w of waiters) w.reject(error);
   }
 
   #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters ?? [];
+    this.#waiters = undefined;
     for (const w of waiters) w.resolve();
   }
 }

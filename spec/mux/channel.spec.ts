@@ -193,6 +193,15 @@ describe('Channel stream contract', () => {
     expect(await readAll(p.c.stderr)).toEqual(bytes(300, 7));
   });
 
+  it('ends a stderr first touched after the peer EOF', async () => {
+    const p = await channelPair();
+    await p.s.writable.close();
+    expect(await readAll(p.c.readable)).toEqual(new Uint8Array(0));
+    const read = p.c.stderr.getReader().read();
+    await settle();
+    expect(await Promise.race([read, 'still open'])).toEqual({ done: true, value: undefined });
+  });
+
   it('errors a writable first touched after the channel closed and sends nothing on it', async () => {
     const p = await channelPair();
     await p.c.close();
