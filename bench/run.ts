@@ -3,7 +3,8 @@
  * dev-tunnels-ssh side by side on 127.0.0.1 TCP, each library's client and server in this one
  * process. Prints a table and writes
  * bench/results/latest.json. Options (argv or env): --quick (BENCH_QUICK=1) for small sizes,
- * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER),
+ * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER;
+ * `--cipher=none` measures ssh-streams without packet crypto),
  * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,16 @@ function option(name: string, envName: string): string | undefined {
   return process.env[envName];
 }
 
+/**
+ * The ciphers measured: those starting with `prefix`; `none` (cipher and MAC `none` after a real
+ * key exchange, ssh-streams only) only when asked for by name, to see what everything but the
+ * packet crypto costs.
+ */
+function selectCiphers(prefix: string): string[] {
+  if (prefix === 'none') return ['none'];
+  return ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'].filter((c) => c.startsWith(prefix));
+}
+
 const quick = option('quick', 'BENCH_QUICK') !== undefined;
 const mib = Number(option('bytes', 'BENCH_MIB') ?? (quick ? 16 : 256));
 const options: BenchOptions = {
@@ -33,7 +44,7 @@ const options: BenchOptions = {
   rounds: Number(option('rounds', 'BENCH_ROUNDS') ?? (quick ? 1 : 3)),
   setupSamples: quick ? 5 : 20,
   channels: quick ? 100 : 1000,
-  ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'].filter((c) => c.startsWith(option('cipher', 'BENCH_CIPHER') ?? '')),
+  ciphers: selectCiphers(option('cipher', 'BENCH_CIPHER') ?? ''),
   only: (option('only', 'BENCH_ONLY') ?? '').split(',').filter(Boolean),
   log: (line) => console.error(line),
 };
