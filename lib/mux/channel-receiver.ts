@@ -1,7 +1,7 @@
 /**
  * The inbound data path of one channel (RFC 4254 §5.2, §5.3 EOF): CHANNEL_DATA and EXTENDED_DATA
  * checked against our window and maximum packet, queued into `readable` / `stderr`, credit granted
- * back as the readers consume, and the peer's EOF ending both. A readable may be built on first
+ * back as the readers consume, and the peer's EOF ending both. Each readable is built on first
  * access; until then its data waits here, already counted against the window. Owns no request,
  * close or outbound state: Channel wires it (channel.ts).
  */

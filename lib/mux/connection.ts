@@ -6,12 +6,11 @@
  */
 import { ChannelOpenError, ChannelOpenFailureReason, ProtocolError } from '../errors.js';
 import type { SessionConfig } from '../config.js';
-import type { ChannelHost } from './channel-types.js';
 import { ProtocolExtensions } from '../algorithms.js';
 import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
 import { AcceptQueue } from './accept-queue.js';
-import { Channel, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
+import { Channel, type ChannelHost, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
 import { DeliveryBatch } from './channel-requests.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
