@@ -108,3 +108,16 @@ export class RemoteSocketForwarder extends ForwardHandle {
     this.localPath = options.localPath;
   }
 }
+
+/**
+ * Awaits `request` while it is listed in `pending`, so that a forwarded connection arriving before
+ * the peer's reply can wait for it to settle (`Promise.allSettled(pending)`).
+ */
+export async function whilePending<T>(pending: Set<Promise<unknown>>, request: Promise<T>): Promise<T> {
+  pending.add(request);
+  try {
+    return await request;
+  } finally {
+    pending.delete(request);
+  }
+}

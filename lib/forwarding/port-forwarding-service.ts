@@ -12,7 +12,7 @@ import type { Connection } from '../mux/connection.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from '../mux/events.js';
 import type { ConnectionService } from '../mux/services.js';
 import { PortForwardChannelOpeningEvent, PortForwardRequestEvent, type ForwardChannelFields } from './events.js';
-import { LocalPortForwarder, RemotePortForwarder, type ForwardEndpoint, type LocalSocketForwarder, type RemoteSocketForwarder } from './forwarders.js';
+import { LocalPortForwarder, RemotePortForwarder, whilePending, type ForwardEndpoint, type LocalSocketForwarder, type RemoteSocketForwarder } from './forwarders.js';
 import * as Msg from './messages.js';
 import { pumpSocket, resetSocket } from './socket-pump.js';
 import { StreamLocalForwarding } from './stream-local-forwarding.js';
@@ -228,12 +228,7 @@ export class PortForwardingService implements ConnectionService {
       else this.#remote.add(forwarder);
       return forwarder;
     })();
-    this.#requesting.add(registered);
-    try {
-      return await registered;
-    } finally {
-      this.#requesting.delete(registered);
-    }
+    return whilePending(this.#requesting, registered);
   }
 
   /** Routes the peer's `tcpip-forward` and `cancel-tcpip-forward` requests, and their socket counterparts. */

@@ -11,7 +11,7 @@ import type { Channel } from '../mux/channel.js';
 import type { Connection } from '../mux/connection.js';
 import type { ChannelOpeningEvent, RequestEvent } from '../mux/events.js';
 import { SocketForwardChannelOpeningEvent, SocketForwardRequestEvent } from './events.js';
-import { LocalSocketForwarder, RemoteSocketForwarder } from './forwarders.js';
+import { LocalSocketForwarder, RemoteSocketForwarder, whilePending } from './forwarders.js';
 import * as Msg from './stream-local-messages.js';
 import type { TcpRegistry } from './tcp-endpoints.js';
 import { connectUnix, listenUnix } from './unix-endpoints.js';
@@ -98,12 +98,7 @@ export class StreamLocalForwarding {
       else this.#remote.add(forwarder);
       return forwarder;
     })();
-    this.#requesting.add(registered);
-    try {
-      return await registered;
-    } finally {
-      this.#requesting.delete(registered);
-    }
+    return whilePending(this.#requesting, registered);
   }
 
   /** True for the global requests this part serves. */

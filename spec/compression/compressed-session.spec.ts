@@ -6,6 +6,9 @@ import { DisconnectError, DisconnectReason } from '../../lib/errors.js';
 import { sessionPair } from '../helpers/pairs.js';
 import { concatBytes, duplexPair, tcpPair, type ByteDuplex } from '../helpers/pipes.js';
 import type { Channel } from '../../lib/mux/channel.js';
+import { logText } from '../helpers/compressible.js';
+
+const compressible = (bytes: number): Uint8Array => new Uint8Array(logText(bytes));
 
 const MiB = 1024 * 1024;
 
@@ -68,17 +71,6 @@ function inflated(payloads: readonly Uint8Array[]): Buffer {
   return inflateSync(concatBytes(payloads), { finishFlush: constants.Z_SYNC_FLUSH });
 }
 
-/** Text-like data that deflate shrinks several times, deterministic. */
-function logLines(bytes: number): Uint8Array {
-  const parts: string[] = [];
-  let length = 0;
-  for (let i = 0; length < bytes; i++) {
-    const line = `2024-05-01T12:00:${String(i % 60).padStart(2, '0')}Z worker=${i % 13} request=${(i * 2654435761) >>> 0} status=ok\n`;
-    parts.push(line);
-    length += line.length;
-  }
-  return new Uint8Array(Buffer.from(parts.join('')).subarray(0, bytes));
-}
 
 async function echoPair(clientConfig: SessionConfig, serverConfig = SessionConfig.default()) {
   const { client, server } = await sessionPair({ clientConfig, serverConfig, link: await tcpLink() });
@@ -193,7 +185,7 @@ describe('compressed sessions (ours with ours)', () => {
       // A re-key every 512 KiB of wire bytes besides the one the client asks for midway.
       serverConfig.keyRotationThreshold = MiB / 2;
       const { client, server, channel } = await echoPair(config([method, 'none']), serverConfig);
-      const data = logLines(16 * MiB);
+      const data = compressible(16 * MiB);
       const before = client.metrics;
       const result = await roundTrip(channel, data, () => client.rekey());
       const after = client.metrics;

@@ -108,7 +108,17 @@ export function readToEnd(socket: Socket): Promise<Buffer> {
  * @returns the answer
  */
 export async function exchange(port: number, data: Uint8Array): Promise<Buffer> {
-  const socket = await tcpConnect(port);
+  return exchangeOn(await tcpConnect(port), data);
+}
+
+/**
+ * Sends `data` on a connected socket, half-closes, collects the answer up to the peer's FIN, and
+ * destroys the socket.
+ * @param socket a connected, half-open capable socket (TCP or Unix)
+ * @param data what to send
+ * @returns the answer
+ */
+export async function exchangeOn(socket: Socket, data: Uint8Array): Promise<Buffer> {
   const answer = readToEnd(socket);
   socket.end(data);
   try {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readToEnd } from './tcp-fixtures.js';
+import { exchangeOn } from './tcp-fixtures.js';
 
 /** A temporary directory for socket files; `remove()` deletes it and everything in it. */
 export function socketDirectory(): { path: (name: string) => string; remove: () => void } {
@@ -53,12 +53,5 @@ export function unixConnect(path: string): Promise<Socket> {
 
 /** Connects to `path`, sends `data`, half-closes, and collects the answer up to the server's FIN. */
 export async function unixExchange(path: string, data: Uint8Array): Promise<Buffer> {
-  const socket = await unixConnect(path);
-  const answer = readToEnd(socket);
-  socket.end(data);
-  try {
-    return await answer;
-  } finally {
-    socket.destroy();
-  }
+  return exchangeOn(await unixConnect(path), data);
 }

@@ -26,21 +26,11 @@ import {
   type TestUser,
 } from '../helpers/openssh.js';
 import { connectClient, hashStream, startExecServer, type ExecServer } from './interop-sessions.js';
+import { logText } from '../helpers/compressible.js';
 
 const skip = skipWithoutOpenSsh();
 const MiB = 1024 * 1024;
 
-/** Deterministic log-like text: deflate shrinks it about six times. */
-function logText(bytes: number): Buffer {
-  const parts: string[] = [];
-  let length = 0;
-  for (let i = 0; length < bytes; i++) {
-    const line = `2024-05-01T12:00:${String(i % 60).padStart(2, '0')}Z worker=${i % 13} request=${(i * 2654435761) >>> 0} status=ok\n`;
-    parts.push(line);
-    length += line.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, bytes);
-}
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 

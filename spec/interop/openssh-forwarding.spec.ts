@@ -7,7 +7,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { ChannelOpenError, ChannelOpenFailureReason } from '../../lib/errors.js';
-import { generateKeyPair } from '../../lib/keys/key-pair.js';
 import { importKey } from '../../lib/keys/index.js';
 import { TcpServer } from '../../lib/tcp/index.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
@@ -19,7 +18,6 @@ import {
   hostPublicKey,
   HOST_KEY_TYPES,
   skipWithoutOpenSsh,
-  spawnSsh,
   startSshd,
   type SshProcess,
   type Sshd,
@@ -27,6 +25,7 @@ import {
 } from '../helpers/openssh.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { connectClient } from './interop-sessions.js';
+import { SshForwards, startForwardingServer } from './ssh-forwarding-fixtures.js';
 import { collect, exchange, forwardingConfig, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
 
 const skip = skipWithoutOpenSsh();
@@ -119,47 +118,26 @@ describe.skipIf(skip)('OpenSSH interop: our client forwards ports through sshd',
 describe.skipIf(skip)('OpenSSH interop: ssh forwards ports through our server', () => {
   let server: TcpServer;
   let echo: TestServer;
-  let ssh: SshProcess | undefined;
+  const ssh = new SshForwards(() => server.port!);
   const forwardRequests: PortForwardRequestEvent[] = [];
 
   beforeAll(async () => {
     echo = await startEchoServer();
-    server = new TcpServer(forwardingConfig());
-    server.credentials = { hostKeys: [await generateKeyPair('ssh-ed25519')] };
-    server.onSessionAuthenticating = (e) => e.username === 'user' && e.password === 'secret';
-    server.onSessionError = () => {
-      // A killed ssh ends its own session only.
-    };
-    server.onSessionOpened = (session) => {
+    server = await startForwardingServer((session) => {
       session.onRequest = (e: RequestEvent) => {
         if (!(e instanceof PortForwardRequestEvent)) return false;
         forwardRequests.push(e);
         return true;
       };
-    };
-    await server.listen(0, '127.0.0.1');
+    });
   });
   afterAll(async () => {
     await server?.close();
     await echo?.close();
   });
-  afterEach(async () => {
-    ssh?.kill();
-    await ssh?.result;
-    ssh = undefined;
-  });
+  afterEach(() => ssh.stop());
 
-  function forwardWithSsh(flags: string[]): SshProcess {
-    ssh = spawnSsh([], {
-      port: server.port!,
-      user: 'user',
-      password: 'secret',
-      authentication: 'password',
-      options: { ExitOnForwardFailure: 'yes' },
-      flags: ['-N', ...flags],
-    });
-    return ssh;
-  }
+  const forwardWithSsh = (flags: string[]): SshProcess => ssh.start(flags);
 
   it('serves ssh -L: connections to its local port reach the echo server through direct-tcpip', async () => {
     const port = await getFreePort();

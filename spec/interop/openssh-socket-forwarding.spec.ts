@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync } from 'node:fs';
 import { importKey } from '../../lib/keys/index.js';
-import { generateKeyPair } from '../../lib/keys/key-pair.js';
 import { TcpServer } from '../../lib/tcp/index.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
 import type { ClientSession } from '../../lib/client-session.js';
@@ -19,13 +18,13 @@ import {
   hostPublicKey,
   HOST_KEY_TYPES,
   skipWithoutOpenSsh,
-  spawnSsh,
   startSshd,
   type SshProcess,
   type Sshd,
   type TestUser,
 } from '../helpers/openssh.js';
 import { connectClient } from './interop-sessions.js';
+import { SshForwards, startForwardingServer } from './ssh-forwarding-fixtures.js';
 import { collect, forwardingConfig, sha256, waitUntil } from '../forwarding/tcp-fixtures.js';
 import { socketDirectory, startUnixEchoServer, unixConnect, unixExchange } from '../forwarding/unix-fixtures.js';
 
@@ -108,7 +107,7 @@ describe.skipIf(skip)('OpenSSH interop: ssh forwards Unix sockets through our se
   let dir: ReturnType<typeof socketDirectory>;
   let closeEcho: () => Promise<void>;
   let echoPath: string;
-  let ssh: SshProcess | undefined;
+  const ssh = new SshForwards(() => server.port!);
   const opens: ChannelOpeningEvent[] = [];
   const requests: SocketForwardRequestEvent[] = [];
 
@@ -116,21 +115,14 @@ describe.skipIf(skip)('OpenSSH interop: ssh forwards Unix sockets through our se
     dir = sharedSocketDirectory();
     echoPath = dir.path('echo.sock');
     closeEcho = await sharedEcho(echoPath);
-    server = new TcpServer(forwardingConfig());
-    server.credentials = { hostKeys: [await generateKeyPair('ssh-ed25519')] };
-    server.onSessionAuthenticating = (e) => e.username === 'user' && e.password === 'secret';
-    server.onSessionError = () => {
-      // A killed ssh ends its own session only.
-    };
-    server.onSessionOpened = (session) => {
+    server = await startForwardingServer((session) => {
       session.onChannelOpening = (e) => void opens.push(e);
       session.onRequest = (e) => {
         if (!(e instanceof SocketForwardRequestEvent)) return false;
         requests.push(e);
         return true;
       };
-    };
-    await server.listen(0, '127.0.0.1');
+    });
   });
   beforeEach(() => {
     opens.length = 0;
@@ -140,23 +132,9 @@ describe.skipIf(skip)('OpenSSH interop: ssh forwards Unix sockets through our se
     await closeEcho?.();
     dir?.remove();
   });
-  afterEach(async () => {
-    ssh?.kill();
-    await ssh?.result;
-    ssh = undefined;
-  });
+  afterEach(() => ssh.stop());
 
-  function forwardWithSsh(flags: string[]): SshProcess {
-    ssh = spawnSsh([], {
-      port: server.port!,
-      user: 'user',
-      password: 'secret',
-      authentication: 'password',
-      options: { ExitOnForwardFailure: 'yes' },
-      flags: ['-N', ...flags],
-    });
-    return ssh;
-  }
+  const forwardWithSsh = (flags: string[]): SshProcess => ssh.start(flags);
 
   it('serves ssh -L path:path: connections to its local socket reach our side through direct-streamlocal', async () => {
     const local = dir.path('ssh-local.sock');

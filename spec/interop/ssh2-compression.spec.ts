@@ -14,23 +14,13 @@ import { importKey } from '../../lib/keys/index.js';
 import type { Channel } from '../../lib/mux/channel.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import { connectClient, hashStream, startExecServer, type ExecServer } from './interop-sessions.js';
+import { logText } from '../helpers/compressible.js';
 
 const MiB = 1024 * 1024;
 const username = 'alice';
 const password = 'ssh2-compression-Password';
 const methods = ['zlib@openssh.com', 'zlib'] as const;
 
-/** Deterministic log-like text: deflate shrinks it about six times. */
-function logText(bytes: number): Buffer {
-  const parts: string[] = [];
-  let length = 0;
-  for (let i = 0; length < bytes; i++) {
-    const line = `2024-05-01T12:00:${String(i % 60).padStart(2, '0')}Z worker=${i % 13} request=${(i * 2654435761) >>> 0} status=ok\n`;
-    parts.push(line);
-    length += line.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, bytes);
-}
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
