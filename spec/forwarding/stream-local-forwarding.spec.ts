@@ -12,7 +12,7 @@ import {
   type PortForwardingService,
 } from '../../lib/forwarding/index.js';
 import { sessionPair } from '../helpers/pairs.js';
-import { collect, forwardingConfig, sha256, waitUntil } from './tcp-fixtures.js';
+import { forwardingConfig, echoThrough, sha256, waitUntil } from './tcp-fixtures.js';
 import { socketDirectory, startUnixEchoServer, unixConnect, unixExchange } from './unix-fixtures.js';
 
 const MiB = 1024 * 1024;
@@ -52,11 +52,7 @@ describe('Unix-domain socket forwarding (OpenSSH PROTOCOL §2.4)', () => {
     server.onChannelOpening = (e) => void opened.push(e);
     const channel = await clientPfs.streamToRemoteSocket(target);
     const data = randomBytes(2 * MiB);
-    const received = collect(channel.readable);
-    const writer = channel.writable.getWriter();
-    await writer.write(data);
-    await writer.close();
-    expect(sha256(await received)).toBe(sha256(data));
+    expect(sha256(await echoThrough(channel, data))).toBe(sha256(data));
     expect(opened[0]).toBeInstanceOf(SocketForwardChannelOpeningEvent);
     expect((opened[0] as SocketForwardChannelOpeningEvent).socketPath).toBe(target);
   });

@@ -164,3 +164,12 @@ export async function collect(readable: ReadableStream<Uint8Array>): Promise<Buf
   for await (const chunk of readable) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
+
+/** Writes `data` into a channel, sends EOF, and collects what comes back up to the peer's EOF. */
+export async function echoThrough(channel: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }, data: Uint8Array): Promise<Buffer> {
+  const received = collect(channel.readable);
+  const writer = channel.writable.getWriter();
+  await writer.write(data);
+  await writer.close();
+  return received;
+}

@@ -26,7 +26,7 @@ import {
 import { getFreePort } from '../helpers/free-port.js';
 import { connectClient } from './interop-sessions.js';
 import { SshForwards, startForwardingServer } from './ssh-forwarding-fixtures.js';
-import { collect, exchange, forwardingConfig, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
+import { exchange, forwardingConfig, echoThrough, sha256, startEchoServer, tcpConnect, waitUntil, type TestServer } from '../forwarding/tcp-fixtures.js';
 
 const skip = skipWithoutOpenSsh();
 const MiB = 1024 * 1024;
@@ -77,11 +77,7 @@ describe.skipIf(skip)('OpenSSH interop: our client forwards ports through sshd',
     const pfs = getPortForwardingService(await login());
     const channel = await pfs.streamToRemotePort('127.0.0.1', echo.port);
     const data = randomBytes(2 * MiB);
-    const received = collect(channel.readable);
-    const writer = channel.writable.getWriter();
-    await writer.write(data);
-    await writer.close();
-    expect(sha256(await received)).toBe(sha256(data));
+    expect(sha256(await echoThrough(channel, data))).toBe(sha256(data));
   });
 
   it('gets connectFailed when sshd cannot reach the target', async () => {

@@ -25,7 +25,7 @@ import {
 } from '../helpers/openssh.js';
 import { connectClient } from './interop-sessions.js';
 import { SshForwards, startForwardingServer } from './ssh-forwarding-fixtures.js';
-import { collect, forwardingConfig, sha256, waitUntil } from '../forwarding/tcp-fixtures.js';
+import { forwardingConfig, echoThrough, sha256, waitUntil } from '../forwarding/tcp-fixtures.js';
 import { socketDirectory, startUnixEchoServer, unixConnect, unixExchange } from '../forwarding/unix-fixtures.js';
 
 const skip = skipWithoutOpenSsh();
@@ -80,11 +80,7 @@ describe.skipIf(skip)('OpenSSH interop: our client forwards Unix sockets through
     const pfs = getPortForwardingService(await login());
     const channel = await pfs.streamToRemoteSocket(echoPath);
     const data = randomBytes(2 * MiB);
-    const received = collect(channel.readable);
-    const writer = channel.writable.getWriter();
-    await writer.write(data);
-    await writer.close();
-    expect(sha256(await received)).toBe(sha256(data));
+    expect(sha256(await echoThrough(channel, data))).toBe(sha256(data));
   });
 
   it('has sshd listen on a socket path and forward its connections to our socket, then cancels', async () => {
