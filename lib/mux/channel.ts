@@ -164,6 +164,8 @@ export class Channel {
     const { requestType, wantReply = false, data = new Uint8Array(0) } = options;
     if (this.isClosed) throw new ChannelClosedError(`Channel ${this.channelId} is closed; cannot send ${requestType}`);
     await this.#whenOpen();
+    // The channel may have closed while this call waited: a reply registered now would never come.
+    if (this.isClosed) throw new ChannelClosedError(`Channel ${this.channelId} closed before ${requestType} was sent`);
     const reply = wantReply ? (this.#replies ??= new ReplyFifo()).expect() : undefined;
     reply?.catch(noop);
     await this.#host.send(encode(ChannelRequest, { recipientChannel: this.#remoteId!, requestType, wantReply, data }));

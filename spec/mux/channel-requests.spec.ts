@@ -9,6 +9,14 @@ async function channelPair() {
 }
 
 describe('channel requests', () => {
+  it('rejects a request whose channel closed while the call was starting, instead of waiting for a reply forever', async () => {
+    const p = await channelPair();
+    const pending = p.c.request({ requestType: 'x', wantReply: true });
+    await p.c.close();
+    const outcome = await Promise.race([pending.then(() => 'resolved', (e: unknown) => e), settle(50).then(() => 'still pending')]);
+    expect(outcome).toBeInstanceOf(ChannelClosedError);
+  });
+
   it('answers FAILURE when no handler is set', async () => {
     const p = await channelPair();
     expect(await p.c.request({ requestType: 'my-custom-request', wantReply: true })).toBe(false);
