@@ -3,9 +3,12 @@
  * (no handler, or a falsy answer, refuses the connection), authenticates the user (RFC 4252),
  * then serves the connection protocol.
  */
-import { AuthenticationError, DisconnectReason, HostKeyError } from './errors.js';
+import { AuthenticationError, DisconnectReason, HostKeyError, ReconnectError, ReconnectFailureReason, SshError } from './errors.js';
 import { SessionConfig } from './config.js';
-import type { Duplex } from './transport/transport.js';
+import type { Duplex, Transport } from './transport/transport.js';
+import { MessageType } from './codec/messages/transport.js';
+import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
+import { decodeReconnectFailure, decodeReconnectResponse, encodeReconnectRequest } from './transport/reconnect/messages.js';
 import type { KeyPair } from './keys/key-pair.js';
 import { ClientAuthentication } from './auth/client.js';
 import type { AuthenticationType, ClientCredentials } from './auth/types.js';
@@ -42,6 +45,7 @@ export class ClientSession extends SshSession {
   onBanner: ((message: string, languageTag: string) => void) | undefined;
   readonly #auth: ClientAuthentication;
   #hostKeyAccepted = false;
+  #reconnecting = false;
 
   constructor(config: SessionConfig = SessionConfig.default()) {
     super(config, { isServer: false });
@@ -84,6 +88,74 @@ export class ClientSession extends SshSession {
     const ok = await this.#auth.authenticate(credentials);
     if (ok) this.startConnection();
     return ok;
+  }
+
+  /**
+   * Notes §2.3.5: resumes a disconnected session (reconnection enabled on both sides) over a new
+   * byte stream: full key exchange, same server host key, reconnect tokens, then the messages
+   * either side never received are replayed. Channels continue where they were.
+   * @throws ReconnectError when the server refuses or a check fails (the session stays
+   *   disconnected and reconnect may be retried); SshError when the new stream fails
+   */
+  async reconnect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
+    const previous = this.transport;
+    if (previous.isClosed) throw new SshError('Cannot reconnect: the session is closed');
+    if (this.#reconnecting) throw new SshError('Cannot reconnect: a reconnect is already in progress');
+    if (!previous.isDisconnected) {
+      throw new SshError(previous.isConnected ? 'Cannot reconnect: the session is still connected' : 'Cannot reconnect: reconnection was not enabled for this session');
+    }
+    this.#reconnecting = true;
+    const next = this.createTransport();
+    try {
+      await next.connect(duplex, options);
+      if (!next.hostKey || !previous.hostKey?.equals(next.hostKey)) {
+        throw new ReconnectError(ReconnectFailureReason.differentServerHostKey, `The server host key is different (${next.hostKey?.keyType ?? 'none'})`);
+      }
+      await this.#reconnectHandshake(previous, next);
+    } catch (error) {
+      next.onClose = () => {};
+      void next.close(DisconnectReason.byApplication, 'Reconnect failed');
+      throw error;
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+
+  /** Notes §2.3.5 steps 4-8: request, reply, token check and replay, in the turn the reply arrives. */
+  #reconnectHandshake(previous: Transport, next: Transport): Promise<void> {
+    const sessionIds = { previous: previous.sessionId!, current: next.sessionId! };
+    const clientKey = { mac: next.algorithms?.macClientToServer, key: next.integrityKeys?.clientToServer ?? new Uint8Array(0) };
+    const serverKey = { mac: next.algorithms?.macServerToClient, key: next.integrityKeys?.serverToClient ?? new Uint8Array(0) };
+    const token = reconnectToken(clientKey, sessionIds.previous, sessionIds.current);
+    return new Promise<void>((resolve, reject) => {
+      next.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
+      next.onMessage = (payload) => {
+        const type = payload[0];
+        if (type !== MessageType.RequestSuccess && type !== MessageType.RequestFailure) return false;
+        next.onMessage = () => false;
+        try {
+          if (type === MessageType.RequestFailure) {
+            const failure = decodeReconnectFailure(payload);
+            throw new ReconnectError(failure.reason, failure.description);
+          }
+          const response = decodeReconnectResponse(payload);
+          if (!verifyReconnectToken(serverKey, sessionIds, response.serverReconnectToken)) {
+            throw new ReconnectError(ReconnectFailureReason.invalidServerReconnectToken, 'The reconnect token of the server is invalid');
+          }
+          const replay = previous.reconnect!.cache.sentMessagesFrom(response.lastReceivedSequence + 1);
+          if (!replay) {
+            throw new ReconnectError(ReconnectFailureReason.clientDroppedMessages, `Messages from sequence ${response.lastReceivedSequence + 1} are no longer cached`);
+          }
+          // Switching here, before the next packet is read, routes the server's replay to the session.
+          this.adoptTransport(next, replay);
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+        return true;
+      };
+      void next.send(encodeReconnectRequest({ clientReconnectToken: token, lastReceivedSequence: previous.reconnect!.lastReceivedSequence })).catch(reject);
+    });
   }
 
   async #verifyHostKey(): Promise<void> {

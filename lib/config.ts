@@ -110,7 +110,10 @@ export class SessionConfig {
   authenticationTimeout = 2 * 60 * 1000;
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
-  /** Reconnect: the most sent messages kept until the peer acknowledges them. */
+  /**
+   * Reconnect: the most sent messages kept until the peer acknowledges them; a reconnect that
+   * needs an evicted one fails (client/serverDroppedMessages). 0 keeps every message.
+   */
   maxReconnectMessageCacheSize = 1024;
   /** Use strict key exchange (kex-strict-*-v00@openssh.com, the Terrapin countermeasure) when the peer does. */
   strictKex = true;
@@ -129,10 +132,10 @@ export class SessionConfig {
   }
 
   /**
-   * Secure defaults plus the session reconnection and latency extensions (Microsoft). Session
-   * reconnection is not implemented yet: until it is, these names are never announced in EXT_INFO
-   * (announcing them would switch a Dev Tunnels peer to the reconnect wire format), so such a
-   * session behaves like `default()`.
+   * Secure defaults plus the session reconnection and latency extensions (Microsoft
+   * `session-reconnect@microsoft.com`, `session-latency@microsoft.com`). When both sides list
+   * them, a lost byte stream leaves the session disconnected instead of closed, and the client
+   * resumes it with `reconnect(duplex)` (servers need a shared `reconnectableSessions` set).
    */
   static defaultWithReconnect(): SessionConfig {
     const config = new SessionConfig();

@@ -112,3 +112,33 @@ export class ChannelClosedError extends SshError {}
 
 /** A key could not be parsed, decrypted or used; the message says what was expected. */
 export class KeyError extends SshError {}
+
+/** Failure reasons of the Microsoft session-reconnect extension (Dev Tunnels `SshReconnectFailureReason`). */
+export const ReconnectFailureReason = {
+  none: 0,
+  unknownServerFailure: 1,
+  sessionNotFound: 2,
+  invalidClientReconnectToken: 3,
+  serverDroppedMessages: 4,
+  unknownClientFailure: 101,
+  differentServerHostKey: 102,
+  invalidServerReconnectToken: 103,
+  clientDroppedMessages: 104,
+} as const;
+/** One of the session-reconnect failure reasons. */
+export type ReconnectFailureReason = (typeof ReconnectFailureReason)[keyof typeof ReconnectFailureReason];
+
+/**
+ * A session reconnection was refused or could not be verified. The session stays disconnected
+ * (not closed), so `reconnect` may be tried again.
+ */
+export class ReconnectError extends SshError {
+  readonly reason: number;
+  readonly description: string;
+  constructor(reason: number, description: string, options?: ErrorOptions) {
+    const name = Object.entries(ReconnectFailureReason).find(([, code]) => code === reason)?.[0] ?? 'unknown';
+    super(`Reconnect failed (reason ${reason} ${name}${description ? `: ${description}` : ''})`, options);
+    this.reason = reason;
+    this.description = description;
+  }
+}

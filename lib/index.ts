@@ -18,6 +18,8 @@ export {
   KeyError,
   DisconnectReason,
   ChannelOpenFailureReason,
+  ReconnectError,
+  ReconnectFailureReason,
 } from './errors.js';
 export { SshSession } from './ssh-session.js';
 export { pipeSession } from './pipe-session.js';
@@ -27,6 +29,7 @@ export type { ClientAuthenticatingEvent, ClientAuthenticationResult } from './cl
 export { ServerSession } from './server-session.js';
 export type { ServerSessionOptions } from './server-session.js';
 export type { Duplex, SessionCloseInfo } from './transport/transport.js';
+export type { LatencyFigures } from './transport/reconnect/latency.js';
 export type { KexOutcome } from './transport/handshake.js';
 export type { NegotiatedAlgorithms } from './kex/negotiate.js';
 export { InfoRequest, PartialSuccess } from './auth/types.js';

@@ -3,8 +3,9 @@
  * client through `onAuthenticating` (no handler = every attempt refused), and serves the
  * connection protocol only after success (RFC 4252 §6).
  */
-import { DisconnectReason } from './errors.js';
+import { DisconnectReason, ReconnectFailureReason } from './errors.js';
 import { SessionConfig } from './config.js';
+import { ProtocolExtensions } from './algorithms.js';
 import { MessageType, ServiceAccept, ServiceRequest } from './codec/messages/transport.js';
 import { decode, encode } from './codec/schema.js';
 import type { Duplex } from './transport/transport.js';
@@ -12,6 +13,14 @@ import type { KeyPair } from './keys/key-pair.js';
 import { ServerAuthentication } from './auth/server.js';
 import type { AuthenticationResult, ServerAuthenticatingHandler } from './auth/types.js';
 import { SshSession, type ConnectOptions } from './ssh-session.js';
+import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
+import {
+  RECONNECT_REQUEST,
+  decodeReconnectRequest,
+  encodeReconnectFailure,
+  encodeReconnectResponse,
+  globalRequestType,
+} from './transport/reconnect/messages.js';
 
 /** Options of a ServerSession. */
 export interface ServerSessionOptions {
@@ -19,6 +28,12 @@ export interface ServerSessionOptions {
   hostKeys: readonly KeyPair[];
   /** RFC 4252 §5.4 banner shown to clients before authentication. */
   banner?: string;
+  /**
+   * Sessions a client may reconnect to (notes §2.3.5), shared by every session of one server.
+   * A session joins once reconnection is enabled on it and leaves when it closes; without this
+   * set reconnect requests are refused.
+   */
+  reconnectableSessions?: Set<ServerSession>;
 }
 
 /**
@@ -82,6 +97,63 @@ export class ServerSession extends SshSession {
     auth.authenticated.then(this.#resolveAuthenticated, this.#rejectAuthenticated);
     this.#auth = auth;
     await super.connect(duplex, options);
+  }
+
+  protected override reconnectEnabled(): void {
+    const sessions = this.#options.reconnectableSessions;
+    if (!sessions || sessions.has(this)) return;
+    sessions.add(this);
+    this.closed.finally(() => sessions.delete(this)).catch(() => {});
+  }
+
+  /** Notes §2.3.5: the reconnect request arrives on a fresh session; it is not an application request. */
+  protected override interceptGlobalRequest(payload: Uint8Array): boolean {
+    if (globalRequestType(payload) !== RECONNECT_REQUEST || !this.config.protocolExtensions.includes(ProtocolExtensions.sessionReconnect)) return false;
+    this.#serveReconnect(payload);
+    return true;
+  }
+
+  /**
+   * Notes §2.3.5 server side, in one turn so the client's replay (the next packets) already
+   * reaches the resumed session: find the session by token, answer, hand it this connection.
+   */
+  #serveReconnect(payload: Uint8Array): void {
+    const transport = this.transport;
+    const request = decodeReconnectRequest(payload);
+    const current = transport.sessionId!;
+    const clientKey = { mac: transport.algorithms?.macClientToServer, key: transport.integrityKeys?.clientToServer ?? new Uint8Array(0) };
+    const fail = (reason: number, description: string): void =>
+      void transport.send(encodeReconnectFailure({ reason, description })).catch(() => {});
+    const sessions = this.#options.reconnectableSessions ?? new Set<ServerSession>();
+    let found: ServerSession | undefined;
+    for (const session of sessions) {
+      const previous = session.sessionId;
+      if (session === this || !previous || session.isClosed) continue;
+      if (verifyReconnectToken(clientKey, { previous, current }, request.clientReconnectToken)) {
+        found = session;
+        break;
+      }
+    }
+    if (!found) {
+      return fail(
+        ReconnectFailureReason.sessionNotFound,
+        'Requested reconnect session was not found or the reconnect token provided by the client was invalid.',
+      );
+    }
+    // The old connection may still look alive here: drop it so nothing more is sent on it.
+    found.transport.disconnect('Client reconnected on a new connection', true);
+    const replay = found.transport.reconnect!.cache.sentMessagesFrom(request.lastReceivedSequence + 1);
+    if (!replay) {
+      return fail(ReconnectFailureReason.serverDroppedMessages, 'Server is unable to re-send messages requested by the client.');
+    }
+    const serverKey = { mac: transport.algorithms?.macServerToClient, key: transport.integrityKeys?.serverToClient ?? new Uint8Array(0) };
+    const response = encodeReconnectResponse({
+      serverReconnectToken: reconnectToken(serverKey, found.sessionId!, current),
+      lastReceivedSequence: found.transport.reconnect!.lastReceivedSequence,
+    });
+    void transport.send(response).catch(() => {});
+    this.releaseTransport('Client reconnected to another session');
+    found.adoptTransport(transport, replay);
   }
 
   protected override startWithoutAuthentication(): void {

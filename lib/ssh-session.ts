@@ -9,6 +9,7 @@ import type { SessionConfig } from './config.js';
 import { MessageType } from './codec/messages/transport.js';
 import { SshReader, SshWriter } from './codec/wire.js';
 import { Transport, type Duplex, type SessionCloseInfo, type TransportMetrics } from './transport/transport.js';
+import type { LatencyFigures } from './transport/reconnect/latency.js';
 import type { KexOutcome } from './transport/handshake.js';
 import type { NegotiatedAlgorithms } from './kex/negotiate.js';
 import type { KeyPair } from './keys/key-pair.js';
@@ -24,8 +25,15 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
-/** Session counters (transport traffic and key exchanges). */
-export type SessionMetrics = TransportMetrics;
+/**
+ * Session counters: traffic and key exchanges summed over every connection the session ran on,
+ * reconnections, and round-trip latency (session-latency extension; 0 without samples).
+ */
+export interface SessionMetrics extends TransportMetrics, LatencyFigures {
+  reconnections: number;
+}
+
+const ZERO_LATENCY: LatencyFigures = { latencyCurrentMs: 0, latencyMinMs: 0, latencyMaxMs: 0, latencyAverageMs: 0 };
 
 /** What sessions of both roles share. */
 export abstract class SshSession {
@@ -38,8 +46,19 @@ export abstract class SshSession {
   onChannelOpening: ((e: ChannelOpeningEvent) => void | Promise<void>) | undefined;
   /** Called when a key exchange completes (the first one and every re-key). */
   onKeyExchange: ((outcome: KexOutcome) => void) | undefined;
+  /** Called when the byte stream is lost and the session (reconnection on) waits for a reconnect. */
+  onDisconnected: ((error: SshError) => void) | undefined;
+  /** Called when the session resumed on a new byte stream. */
+  onReconnected: (() => void) | undefined;
 
-  protected readonly transport: Transport;
+  /** The connection the session currently runs on; a reconnect replaces it. */
+  protected transport: Transport;
+  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly KeyPair[] };
+  /** Counters of the connections the session ran on before the current one. */
+  #earlier: TransportMetrics = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, keyExchanges: 0 };
+  #reconnections = 0;
+  #latency: LatencyFigures = ZERO_LATENCY;
+  #settleClosed!: (info: SessionCloseInfo) => void;
   #connection: Connection | undefined;
   #connectionReady: Promise<Connection>;
   #resolveConnection!: (c: Connection) => void;
@@ -47,22 +66,19 @@ export abstract class SshSession {
 
   protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly KeyPair[] }) {
     this.config = config;
-    this.transport = new Transport({ isServer: options.isServer, config, hostKeys: options.hostKeys });
-    this.closed = this.transport.closed;
+    this.#transportOptions = { isServer: options.isServer, config, hostKeys: options.hostKeys };
+    this.transport = this.createTransport();
+    this.closed = new Promise<SessionCloseInfo>((resolve, reject) => {
+      this.#settleClosed = (info) => (info.error ? reject(info.error) : resolve(info));
+    });
+    // A rejected `closed` must never become an unhandled rejection that kills the process.
+    this.closed.catch(() => {});
     this.#connectionReady = new Promise((resolve, reject) => {
       this.#resolveConnection = resolve;
       this.#rejectConnection = reject;
     });
     this.#connectionReady.catch(() => {});
-    this.transport.onMessage = (payload) => this.#route(payload);
-    this.transport.onClose = (info) => this.#ended(info);
-    this.transport.onExtInfo = (extensions) => this.#connection?.setPeerExtensions([...extensions.keys()]);
-    this.transport.onKeyExchange = (outcome) => {
-      // Kex `none` (SessionConfig.noSecurity) serves channels without authentication, as Dev
-      // Tunnels SSH does: its peers open channels right away.
-      if (outcome.initial && outcome.algorithms.kex === 'none') this.startWithoutAuthentication();
-      this.onKeyExchange?.(outcome);
-    };
+    this.#attach(this.transport);
   }
 
   /** H of the first key exchange (RFC 4253 §7.2); undefined before connect. */
@@ -88,8 +104,22 @@ export abstract class SshSession {
     return this.transport.algorithms;
   }
 
+  get isDisconnected(): boolean {
+    return this.transport.isDisconnected;
+  }
+
   get metrics(): SessionMetrics {
-    return this.transport.metrics;
+    const now = this.transport.metrics;
+    const earlier = this.#earlier;
+    return {
+      bytesSent: earlier.bytesSent + now.bytesSent,
+      bytesReceived: earlier.bytesReceived + now.bytesReceived,
+      packetsSent: earlier.packetsSent + now.packetsSent,
+      packetsReceived: earlier.packetsReceived + now.packetsReceived,
+      keyExchanges: earlier.keyExchanges + now.keyExchanges,
+      reconnections: this.#reconnections,
+      ...(this.transport.reconnect?.latency.snapshot() ?? this.#latency),
+    };
   }
 
   /** The peer's identification string (RFC 4253 §4.2). */
@@ -110,8 +140,15 @@ export abstract class SshSession {
     await this.transport.connect(duplex, options);
   }
 
-  /** RFC 4253 §11.1: sends DISCONNECT and closes every channel. */
+  /**
+   * RFC 4253 §11.1: sends DISCONNECT and closes every channel. With reconnection enabled,
+   * CONNECTION_LOST only drops the byte stream: the session waits for a reconnect (notes §2.3.4).
+   */
   async close(reason: number = DisconnectReason.byApplication, message = ''): Promise<void> {
+    if (reason === DisconnectReason.connectionLost && this.transport.reconnect?.negotiated) {
+      this.transport.disconnect(message || 'Connection lost');
+      return;
+    }
     await this.transport.close(reason, message);
   }
 
@@ -171,23 +208,85 @@ export abstract class SshSession {
     return this.transport.send(payload);
   }
 
-  /** The AuthTransport port the authentication services use. */
+  /** The AuthTransport port the authentication services use (always the current connection). */
   protected authTransport(): AuthTransport {
-    const transport = this.transport;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const session = this;
     return {
-      send: (payload) => transport.send(payload),
+      send: (payload) => session.transport.send(payload),
       get sessionId() {
-        return transport.sessionId ?? new Uint8Array(0);
+        return session.transport.sessionId ?? new Uint8Array(0);
       },
       config: this.config,
       get peerExtensions() {
-        return transport.peerExtensions;
+        return session.transport.peerExtensions;
       },
       get hostKeyBlob() {
-        return transport.hostKey?.publicKeyBlob;
+        return session.transport.hostKey?.publicKeyBlob;
       },
-      disconnect: (reason, description) => void transport.close(reason, description),
+      disconnect: (reason, description) => void session.transport.close(reason, description),
     };
+  }
+
+  /** A new, unconnected transport with this session's role, configuration and host keys. */
+  protected createTransport(): Transport {
+    return new Transport(this.#transportOptions);
+  }
+
+  /**
+   * Notes §2.3.5: the session continues on `next` (connected, with the reconnect handshake done).
+   * The lost connection is dropped, `next` derives later keys from the original session id, and
+   * `replay` (what the peer never received) goes out before anything else.
+   */
+  protected adoptTransport(next: Transport, replay: readonly Uint8Array[]): void {
+    const previous = this.transport;
+    const sessionId = previous.sessionId!;
+    const counted = previous.metrics;
+    for (const key of Object.keys(counted) as (keyof TransportMetrics)[]) this.#earlier[key] += counted[key];
+    this.#latency = previous.reconnect?.latency.snapshot() ?? this.#latency;
+    previous.onClose = () => {};
+    previous.onDisconnected = () => {};
+    void previous.close(DisconnectReason.byApplication, 'Reconnected');
+    next.resumeSession(sessionId);
+    this.transport = next;
+    this.#attach(next);
+    for (const payload of replay) void next.send(payload).catch(() => {});
+    this.#reconnections++;
+    this.onReconnected?.();
+  }
+
+  /**
+   * Ends this session without touching its transport, which another session took over (the
+   * temporary server session of a reconnect). It is closed from then on.
+   */
+  protected releaseTransport(description: string): void {
+    const released = this.transport;
+    released.onClose = () => {};
+    this.transport = this.createTransport();
+    void this.transport.close(DisconnectReason.byApplication, description);
+    this.#ended({ reason: DisconnectReason.byApplication, description, initiatedBy: 'local' });
+  }
+
+  /** Called when this session's connection enabled reconnection. */
+  protected reconnectEnabled(): void {}
+
+  /** Handles a global request before the connection protocol sees it; returns true when consumed. */
+  protected interceptGlobalRequest(_payload: Uint8Array): boolean {
+    return false;
+  }
+
+  #attach(transport: Transport): void {
+    transport.onMessage = (payload) => this.#route(payload);
+    transport.onClose = (info) => this.#ended(info);
+    transport.onExtInfo = (extensions) => this.#connection?.setPeerExtensions([...extensions.keys()]);
+    transport.onKeyExchange = (outcome) => {
+      // Kex `none` (SessionConfig.noSecurity) serves channels without authentication, as Dev
+      // Tunnels SSH does: its peers open channels right away.
+      if (outcome.initial && outcome.algorithms.kex === 'none') this.startWithoutAuthentication();
+      this.onKeyExchange?.(outcome);
+    };
+    transport.onReconnectEnabled = () => this.reconnectEnabled();
+    transport.onDisconnected = (error) => this.onDisconnected?.(error);
   }
 
   /** Called by subclasses when authentication succeeded: the connection protocol starts. */
@@ -236,6 +335,7 @@ export abstract class SshSession {
   #route(payload: Uint8Array): boolean {
     const type = payload[0]!;
     if (type >= MessageType.GlobalRequest && type <= MessageType.ChannelFailure) {
+      if (type === MessageType.GlobalRequest && this.interceptGlobalRequest(payload)) return true;
       if (this.#connection) {
         this.#connection.handleMessage(payload);
         return true;
@@ -278,5 +378,6 @@ export abstract class SshSession {
     this.endAuthentication(error);
     this.#connection?.close(error);
     this.#rejectConnection(error);
+    this.#settleClosed(info);
   }
 }

@@ -94,18 +94,43 @@ describe('ServerSession', () => {
 });
 
 describe('SessionConfig.defaultWithReconnect()', () => {
-  it('never announces the reconnect extensions it does not implement yet', async () => {
-    const seen: string[][] = [];
-    const clientConfig = SessionConfig.defaultWithReconnect();
-    const serverConfig = SessionConfig.defaultWithReconnect();
-    const { client, server } = await sessionPair({ clientConfig, serverConfig });
-    seen.push([...client.peerExtensions!.keys()], [...server.peerExtensions!.keys()]);
-    for (const names of seen) {
-      expect(names).not.toContain('session-reconnect@microsoft.com');
-      expect(names).not.toContain('session-latency@microsoft.com');
+  it('announces session-reconnect and session-latency in EXT_INFO, which default() does not', async () => {
+    const reconnecting = await sessionPair({ clientConfig: SessionConfig.defaultWithReconnect(), serverConfig: SessionConfig.defaultWithReconnect() });
+    for (const session of [reconnecting.client, reconnecting.server]) {
+      expect([...session.peerExtensions!.keys()]).toEqual(expect.arrayContaining(['session-reconnect@microsoft.com', 'session-latency@microsoft.com']));
     }
-    expect(seen[0]).toContain('server-sig-algs');
-    expect(seen[1]).toContain('open-channel-request@microsoft.com');
+    const plain = await sessionPair();
+    for (const session of [plain.client, plain.server]) {
+      expect([...session.peerExtensions!.keys()]).not.toContain('session-reconnect@microsoft.com');
+      expect([...session.peerExtensions!.keys()]).not.toContain('session-latency@microsoft.com');
+    }
+    await reconnecting.client.close();
+    await plain.client.close();
+  });
+
+  it('leaves both sides disconnected, not closed, after close(CONNECTION_LOST); another close ends them', async () => {
+    const { client, server } = await sessionPair({ clientConfig: SessionConfig.defaultWithReconnect(), serverConfig: SessionConfig.defaultWithReconnect() });
+    const channel = await client.openChannel();
+    const serverDisconnected = new Promise<Error>((resolve) => (server.onDisconnected = resolve));
+    await client.close(10, 'network went away');
+    expect((await serverDisconnected).message).toMatch(/reason 10/);
+    for (const session of [client, server]) expect([session.isConnected, session.isDisconnected, session.isClosed]).toEqual([false, true, false]);
+    // Sends while disconnected succeed: they wait in the cache for a reconnect.
+    const writer = channel.writable.getWriter();
+    await writer.write(new Uint8Array(1000));
     await client.close();
+    await expect(client.closed).resolves.toMatchObject({ reason: 11 });
+    expect(client.isClosed).toBe(true);
+    await server.close(2, 'gone');
+    expect(server.isClosed).toBe(true);
+  });
+
+  it('closes a session without reconnection when its stream is lost', async () => {
+    const { client, server } = await sessionPair({ clientConfig: SessionConfig.defaultWithReconnect() });
+    await client.close(10, 'network went away');
+    const end = await server.closed.catch((e: Error) => e);
+    expect(end).toBeInstanceOf(Error);
+    expect(server.isClosed).toBe(true);
+    expect(client.isClosed).toBe(true);
   });
 });

@@ -47,6 +47,16 @@ export class TcpClient {
     return session;
   }
 
+  /**
+   * Notes §2.3.5: resumes a disconnected session over a new TCP connection to `host:port`.
+   * @throws ReconnectError when the server refuses (the session stays disconnected: retry later);
+   *   SshError when the TCP connection or the key exchange fails
+   */
+  async reconnectSession(session: ClientSession, host: string, port = 22, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const duplex = await this.#dial(host, port, options.signal);
+    await session.reconnect(duplex, { signal: options.signal });
+  }
+
   /** Closes every session this client opened. */
   async close(): Promise<void> {
     await Promise.all([...this.#sessions].map((s) => s.close()));

@@ -33,6 +33,8 @@ export class TcpServer {
   /** Called when a session fails to start (bad client, failed key exchange). */
   onSessionError: ((error: unknown) => void) | undefined;
   readonly sessions = new Set<ServerSession>();
+  /** Sessions clients may reconnect to (reconnection enabled in `config`), see ServerSessionOptions. */
+  readonly reconnectableSessions = new Set<ServerSession>();
   #server: Server | undefined;
   #closed: Promise<void> | undefined;
 
@@ -77,7 +79,10 @@ export class TcpServer {
   }
 
   #accept(socket: import('node:net').Socket): void {
-    const session = new ServerSession(this.config, { hostKeys: this.credentials.hostKeys });
+    const session = new ServerSession(this.config, {
+      hostKeys: this.credentials.hostKeys,
+      reconnectableSessions: this.reconnectableSessions,
+    });
     session.onAuthenticating = (e) => (this.onSessionAuthenticating ? this.onSessionAuthenticating(e) : false);
     this.sessions.add(session);
     session.closed.finally(() => this.sessions.delete(session)).catch(() => {});

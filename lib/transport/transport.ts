@@ -7,100 +7,48 @@
  */
 import { DisconnectError, DisconnectReason, HostKeyError, ProtocolError, SshError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
-import { SshReader, SshWriter } from '../codec/wire.js';
 import { Disconnect, MessageType, Unimplemented } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
+import { ProtocolExtensions } from '../algorithms.js';
 import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
+import { Outbound } from './outbound.js';
+import { Inbound } from './inbound.js';
+import { releaseByteStream } from './byte-stream.js';
+import { RekeySchedule } from './rekey-schedule.js';
 import { identificationLine, readIdentification } from './version.js';
 import { Handshake, type KexOutcome } from './handshake.js';
+import { decodeExtInfo, encodeExtInfo, ourExtensions } from './ext-info.js';
+import { ReconnectState } from './reconnect/reconnect-state.js';
+import { encodeEnableReconnect } from './reconnect/messages.js';
+import type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
 import type { NegotiatedAlgorithms } from '../kex/negotiate.js';
 
-/** The duplex byte stream a session runs over. A Channel is one too. */
-export interface Duplex {
-  readable: ReadableStream<Uint8Array>;
-  writable: WritableStream<Uint8Array>;
-}
-
-/** How and why a session ended. */
-export interface SessionCloseInfo {
-  /** RFC 4253 §11.1 reason code. */
-  readonly reason: number;
-  readonly description: string;
-  /** The error that ended the session, when it was not a clean close. */
-  readonly error?: SshError;
-  /** Who ended it. */
-  readonly initiatedBy: 'local' | 'remote';
-}
-
-/** Options of a Transport. */
-export interface TransportOptions {
-  isServer: boolean;
-  config: SessionConfig;
-  hostKeys?: readonly KeyPair[];
-}
-
-/** Counters of one transport. */
-export interface TransportMetrics {
-  bytesSent: number;
-  bytesReceived: number;
-  packetsSent: number;
-  packetsReceived: number;
-  keyExchanges: number;
-}
+export type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
 
 const resolved = Promise.resolve();
-/** Protocol extensions this library implements and may announce in EXT_INFO. */
-const IMPLEMENTED_EXTENSIONS = new Set(['server-sig-algs', 'open-channel-request@microsoft.com']);
-/** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
-const SEND_HIGH_WATER_MARK = 256 * 1024;
-const TRANSPORT_MAX = MessageType.KexMethodLast;
-
-/** RFC 8308 §2.3 */
-function encodeExtInfo(extensions: ReadonlyMap<string, string>): Uint8Array {
-  const w = new SshWriter();
-  w.byte(MessageType.ExtInfo).uint32(extensions.size);
-  for (const [name, value] of extensions) w.string(name).string(value);
-  return w.toBytes();
-}
-
-/** RFC 8308 §2.3 */
-function decodeExtInfo(payload: Uint8Array): Map<string, string> {
-  const r = new SshReader(payload, 1);
-  r.context = 'ExtInfo';
-  const count = r.uint32();
-  const out = new Map<string, string>();
-  for (let i = 0; i < count; i++) out.set(r.utf8(), new TextDecoder().decode(r.string()));
-  r.end();
-  return out;
-}
 
 /** A transport connection: the layer every session sits on. */
 export class Transport {
   readonly isServer: boolean;
   readonly config: SessionConfig;
   readonly hostKeys: readonly KeyPair[];
-  #reader: PacketReader;
-  #writer: PacketWriter;
+  readonly #in: Inbound;
+  readonly #out: Outbound;
   #handshake: Handshake;
-  #byteWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #byteReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  #queue: { payload: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** Bytes written to the byte stream whose write has not completed. */
-  #unflushed = 0;
-  #drainWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #closeInfo: SessionCloseInfo | undefined;
   #closedResolve!: (info: SessionCloseInfo) => void;
   #closedReject!: (error: unknown) => void;
   #firstKex: { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> };
-  #rekeyTimer: ReturnType<typeof setTimeout> | undefined;
-  #kexTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers = new RekeySchedule();
   /** Callers of rekey(), resolved once an exchange completes after the count they saw. */
   #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
-  #awaitingAuthenticationSuccess: boolean;
+  /** Session reconnection bookkeeping, when configured: the one check the data path pays per packet. */
+  readonly #reconnect: ReconnectState | undefined;
+  /** Set while the byte stream is lost but the session may reconnect (notes §2.3.4). */
+  #lostWith: SshError | undefined;
   clientVersion = '';
   serverVersion = '';
   /** What was negotiated in the latest exchange. */
@@ -119,17 +67,34 @@ export class Transport {
   onClose: (info: SessionCloseInfo) => void = () => {};
   /** Called when the peer's EXT_INFO arrives. */
   onExtInfo: (extensions: ReadonlyMap<string, string>) => void = () => {};
+  /** Called when this connection starts sending reconnect trailers (the session became reconnectable). */
+  onReconnectEnabled: () => void = () => {};
+  /** Called when the byte stream was lost and the session waits for a reconnect instead of closing. */
+  onDisconnected: (error: SshError) => void = () => {};
 
   constructor(options: TransportOptions) {
     this.isServer = options.isServer;
     this.config = options.config;
     this.hostKeys = options.hostKeys ?? [];
-    this.#awaitingAuthenticationSuccess = this.isServer;
+    if (this.config.protocolExtensions.includes(ProtocolExtensions.sessionReconnect)) {
+      this.#reconnect = new ReconnectState({ maxCacheSize: this.config.maxReconnectMessageCacheSize, now: this.config.now });
+    }
     const none = cipherAlgorithms.get('none')!;
     const macNone = macAlgorithms.get('none');
     const empty = { iv: new Uint8Array(0), encryptionKey: new Uint8Array(0), integrityKey: new Uint8Array(0) };
-    this.#reader = new PacketReader({ opening: none.opening(empty, macNone), maxPacketLength: this.config.maxPacketLength });
-    this.#writer = new PacketWriter({ sealing: none.sealing(empty, macNone), randomBytes: this.config.randomBytes });
+    const reader = new PacketReader({ opening: none.opening(empty, macNone), maxPacketLength: this.config.maxPacketLength });
+    const writer = new PacketWriter({ sealing: none.sealing(empty, macNone), randomBytes: this.config.randomBytes });
+    this.#out = new Outbound(writer, {
+      isServer: this.isServer,
+      reconnect: this.#reconnect,
+      host: {
+        streamFailed: (e) => this.#streamFailed(e),
+        authenticationSucceeded: () => this.#startDelayedCompression(),
+        survivable: (e) => {
+          if (this.#closeInfo) throw this.#closeInfo.error ?? e;
+        },
+      },
+    });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const transport = this;
     this.#handshake = new Handshake({
@@ -142,11 +107,30 @@ export class Transport {
       get serverVersion() {
         return transport.serverVersion;
       },
-      sendKexMessage: (payload) => this.#writePacket(payload),
+      sendKexMessage: (payload) => this.#out.write(payload),
       prepareInbound: (opening, reset, compression) =>
-        this.#reader.prepareKeys(opening, { resetSequence: reset, compression }),
+        reader.prepareKeys(opening, { resetSequence: reset, compression }),
       prepareOutbound: (sealing, reset, compression) =>
-        this.#writer.prepareKeys(sealing, { resetSequence: reset, compression }),
+        writer.prepareKeys(sealing, { resetSequence: reset, compression }),
+    });
+    this.#in = new Inbound(reader, {
+      reconnect: this.#reconnect,
+      host: {
+        isServer: this.isServer,
+        strictKex: this.config.strictKex,
+        handshake: this.#handshake,
+        get ended() {
+          return transport.#closeInfo !== undefined;
+        },
+        streamFailed: (e) => this.#streamFailed(e),
+        fail: (e) => this.#fail(e),
+        maybeRekey: () => this.#maybeRekey(),
+        transportMessage: (payload) => this.#onTransportMessage(payload),
+        authenticationSucceeded: () => this.#startDelayedCompression(),
+        deliver: (payload, sequence) => {
+          if (!this.onMessage(payload)) void this.send(encode(Unimplemented, { packetSequenceNumber: sequence })).catch(() => {});
+        },
+      },
     });
     this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
     this.#handshake.onStart = () => this.#armKexTimer();
@@ -156,14 +140,10 @@ export class Transport {
     });
     // A rejected `closed` must never become an unhandled rejection that kills the process.
     this.closed.catch(() => {});
-    let resolveFirst!: () => void;
-    let rejectFirst!: (e: unknown) => void;
-    const firstPromise = new Promise<void>((res, rej) => {
-      resolveFirst = res;
-      rejectFirst = rej;
-    });
-    firstPromise.catch(() => {});
-    this.#firstKex = { resolve: resolveFirst, reject: rejectFirst, promise: firstPromise };
+    let settle!: { resolve: () => void; reject: (e: unknown) => void };
+    const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    promise.catch(() => {});
+    this.#firstKex = { ...settle, promise };
   }
 
   /** H of the first exchange (RFC 4253 §7.2). */
@@ -173,11 +153,30 @@ export class Transport {
 
   /** True between a successful connect and the end of the transport. */
   get isConnected(): boolean {
-    return this.#byteWriter !== undefined && this.#closeInfo === undefined && this.#handshake.completed > 0;
+    return this.#out.attached && this.#closeInfo === undefined && this.#handshake.completed > 0;
   }
 
   get isClosed(): boolean {
     return this.#closeInfo !== undefined;
+  }
+
+  /** True while the byte stream is lost and the session waits for a reconnect (notes §2.3.4). */
+  get isDisconnected(): boolean {
+    return this.#lostWith !== undefined && this.#closeInfo === undefined;
+  }
+
+  /** Session reconnection state of this connection (sequence counters, send cache, latency), when configured. */
+  get reconnect(): ReconnectState | undefined {
+    return this.#reconnect;
+  }
+
+  /**
+   * Notes §2.3.5: this connection replaces a lost one of the same session: later re-keys derive
+   * keys with the original session id, and what is sent from now on is kept for replay.
+   */
+  resumeSession(sessionId: Uint8Array): void {
+    this.#handshake.sessionId = sessionId;
+    this.#reconnect?.resume();
   }
 
   /** Integrity keys of the latest exchange (session reconnection tokens use them). */
@@ -187,10 +186,10 @@ export class Transport {
 
   get metrics(): TransportMetrics {
     return {
-      bytesSent: this.#writer.totalBytes,
-      bytesReceived: this.#reader.totalBytes,
-      packetsSent: this.#writer.totalPackets,
-      packetsReceived: this.#reader.totalPackets,
+      bytesSent: this.#out.writer.totalBytes,
+      bytesReceived: this.#in.reader.totalBytes,
+      packetsSent: this.#out.writer.totalPackets,
+      packetsReceived: this.#in.reader.totalPackets,
       keyExchanges: this.#handshake.completed,
     };
   }
@@ -205,11 +204,11 @@ export class Transport {
    * Resolves when both NEWKEYS have passed; rejects (and closes) on any failure or abort.
    */
   async connect(duplex: Duplex, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.#byteWriter) throw new SshError('Transport is already connected');
+    if (this.#out.attached || this.#in.attached) throw new SshError('Transport is already connected');
     const { signal } = options;
     signal?.throwIfAborted();
-    this.#byteWriter = duplex.writable.getWriter();
-    this.#byteReader = duplex.readable.getReader();
+    this.#out.attach(duplex.writable.getWriter());
+    const byteReader = duplex.readable.getReader();
     const onAbort = (): void => this.#fail(new SshError('Connect aborted', { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -217,13 +216,12 @@ export class Transport {
       const ourVersion = new TextDecoder().decode(ours.subarray(0, ours.length - 2));
       if (this.isServer) this.serverVersion = ourVersion;
       else this.clientVersion = ourVersion;
-      this.#byteWriter.write(ours).catch((e) => this.#fail(e));
+      this.#out.writeRaw(ours);
       this.#handshake.start();
-      const peer = await readIdentification(this.#byteReader, !this.isServer);
+      const peer = await readIdentification(byteReader, !this.isServer);
       if (this.isServer) this.clientVersion = peer.version;
       else this.serverVersion = peer.version;
-      this.#reader.push(peer.rest);
-      void this.#readLoop();
+      this.#in.start(byteReader, peer.rest);
       await this.#firstKex.promise;
     } catch (error) {
       this.#fail(error);
@@ -239,12 +237,17 @@ export class Transport {
    */
   send(payload: Uint8Array): Promise<void> {
     if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
-    if (!this.#handshake.outboundReady || this.#queue.length > 0 || !this.#byteWriter) {
-      return new Promise((resolve, reject) => this.#queue.push({ payload, resolve, reject }));
+    const out = this.#out;
+    if (!this.#handshake.outboundReady || out.queued > 0 || !out.attached) {
+      if (this.#lostWith) {
+        this.#reconnect!.cacheUnsent(payload);
+        return resolved;
+      }
+      return out.enqueue(payload);
     }
-    this.#writePacket(payload);
+    out.write(payload);
     this.#maybeRekey();
-    return this.#ready();
+    return out.ready();
   }
 
   /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
@@ -256,6 +259,16 @@ export class Transport {
     return done;
   }
 
+  /**
+   * Notes §2.3.4: drops the byte stream but keeps the session for a reconnect, when both sides
+   * enabled reconnection; otherwise closes with CONNECTION_LOST. `quiet` skips `onDisconnected`.
+   */
+  disconnect(description = 'Connection lost', quiet = false): void {
+    const error = new DisconnectError(DisconnectReason.connectionLost, description);
+    if (this.#reconnect?.negotiated) this.#loseStream(error, quiet);
+    else void this.close(DisconnectReason.connectionLost, description);
+  }
+
   /** RFC 4253 §11.1: sends DISCONNECT and ends the transport. */
   async close(reason: number = DisconnectReason.byApplication, description = ''): Promise<void> {
     if (this.#closeInfo) return;
@@ -264,44 +277,10 @@ export class Transport {
     await this.#end({ reason, description, error, initiatedBy: 'local' });
   }
 
-  /**
-   * Resolves while fewer than SEND_HIGH_WATER_MARK bytes wait for the byte stream, counted here
-   * because streams that count chunks (Node's Duplex.toWeb counts 16384 of them) never push back.
-   */
-  #ready(): Promise<void> {
-    const w = this.#byteWriter!;
-    if (this.#unflushed < SEND_HIGH_WATER_MARK) return w.desiredSize !== null && w.desiredSize > 0 ? resolved : w.ready;
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
-  }
-
-  #writePacket(payload: Uint8Array): void {
-    // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
-    const isAuthenticationSuccess = this.#awaitingAuthenticationSuccess && payload[0] === MessageType.UserauthSuccess;
-    const wire = this.#writer.write(payload);
-    if (isAuthenticationSuccess) {
-      this.#awaitingAuthenticationSuccess = false;
-      this.#startDelayedCompression();
-    }
-    const n = wire.length;
-    this.#unflushed += n;
-    this.#byteWriter!.write(wire).then(
-      () => this.#flushed(n),
-      (e) => this.#fail(e),
-    );
-  }
-
-  #flushed(n: number): void {
-    this.#unflushed -= n;
-    if (this.#unflushed >= SEND_HIGH_WATER_MARK || this.#drainWaiters.length === 0) return;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiters) w.resolve();
-  }
-
   #maybeRekey(): void {
     if (this.#handshake.inProgress || this.#handshake.completed === 0 || this.#keylessKex) return;
     const threshold = this.config.keyRotationThreshold;
-    if (this.#writer.bytesSinceKeys >= threshold || this.#reader.bytesSinceKeys >= threshold) this.#handshake.start();
+    if (this.#out.writer.bytesSinceKeys >= threshold || this.#in.reader.bytesSinceKeys >= threshold) this.#handshake.start();
   }
 
   /**
@@ -313,12 +292,11 @@ export class Transport {
   }
 
   #flushQueue(): void {
-    while (this.#queue.length > 0 && this.#handshake.outboundReady && !this.#closeInfo) {
-      const item = this.#queue.shift()!;
-      this.#writePacket(item.payload);
-      this.#ready().then(item.resolve, item.reject);
-      this.#maybeRekey();
-    }
+    if (this.#closeInfo) return;
+    this.#out.flush(
+      () => this.#handshake.outboundReady && !this.#closeInfo,
+      () => this.#maybeRekey(),
+    );
   }
 
   #onKexComplete(outcome: KexOutcome): void {
@@ -330,8 +308,8 @@ export class Transport {
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
     if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
-    clearTimeout(this.#kexTimer);
-    this.#scheduleTimedRekey();
+    const interval = this.#keylessKex ? 0 : this.config.keyRotationInterval;
+    this.#timers.exchangeCompleted(interval, () => this.#handshake.start());
     this.onKeyExchange(outcome);
     const completed = this.#handshake.completed;
     this.#kexWaiters = this.#kexWaiters.filter((w) => (w.after < completed ? (w.resolve(), false) : true));
@@ -341,111 +319,44 @@ export class Transport {
 
   /** RFC 8308 §2.4: announce our extensions right after the first NEWKEYS. */
   #sendExtInfo(): void {
-    const extensions = new Map<string, string>();
-    for (const name of this.config.protocolExtensions) {
-      // Announcing an extension we do not implement would make the peer switch its wire format
-      // (the reconnect extension adds a trailer to every packet).
-      if (!IMPLEMENTED_EXTENSIONS.has(name)) continue;
-      if (name === 'server-sig-algs') {
-        if (this.isServer) extensions.set(name, this.config.publicKeyAlgorithms.join(','));
-      } else {
-        extensions.set(name, '');
-      }
+    this.#out.write(encodeExtInfo(ourExtensions(this.config, this.isServer)));
+  }
+
+  /** RFC 8308 §2.3; notes §2.3.1: the peer's extensions arrived, maybe enabling reconnection. */
+  #onExtInfo(payload: Uint8Array): void {
+    this.peerExtensions = decodeExtInfo(payload);
+    const reconnect = this.#reconnect;
+    // Like the reference, reconnection stays off if a re-key already closed the outbound gate.
+    if (reconnect?.negotiate(this.config.protocolExtensions, this.peerExtensions) && this.#handshake.outboundReady && this.#out.queued === 0) {
+      // The enable request itself goes without trailer; every packet after it has one.
+      this.#out.write(encodeEnableReconnect());
+      reconnect.enableOutgoing();
+      this.onReconnectEnabled();
+    } else if (reconnect) {
+      reconnect.negotiated = false;
     }
-    if (this.isServer) extensions.set('publickey-hostbound@openssh.com', '0');
-    this.#writePacket(encodeExtInfo(extensions));
+    this.onExtInfo(this.peerExtensions);
   }
 
   /** A peer that never finishes an exchange would hold every outbound message at the kex gate. */
   #armKexTimer(): void {
-    clearTimeout(this.#kexTimer);
-    const timeout = this.config.keyExchangeTimeout;
-    if (timeout <= 0 || this.#closeInfo) return;
-    this.#kexTimer = setTimeout(
-      () => this.#fail(new ProtocolError(`Key exchange did not complete within ${timeout} ms`, DisconnectReason.keyExchangeFailed)),
-      timeout,
+    if (this.#closeInfo) return;
+    this.#timers.armKexDeadline(this.config.keyExchangeTimeout, (timeout) =>
+      this.#fail(new ProtocolError(`Key exchange did not complete within ${timeout} ms`, DisconnectReason.keyExchangeFailed)),
     );
-    this.#kexTimer.unref?.();
   }
 
-  #scheduleTimedRekey(): void {
-    clearTimeout(this.#rekeyTimer);
-    const interval = this.config.keyRotationInterval;
-    if (interval > 0 && !this.#closeInfo && !this.#keylessKex) {
-      this.#rekeyTimer = setTimeout(() => this.#handshake.start(), interval);
-      this.#rekeyTimer.unref?.();
-    }
-  }
-
-  async #readLoop(): Promise<void> {
-    const reader = this.#byteReader!;
-    try {
-      // Bytes that arrived with the identification line may already hold whole packets.
-      for (let first = true; ; first = false) {
-        if (!first) {
-          const { value, done } = await reader.read();
-          if (this.#closeInfo) return;
-          if (done) {
-            this.#reader.assertDrained();
-            throw new DisconnectError(DisconnectReason.connectionLost, 'Connection closed by peer');
-          }
-          this.#reader.push(value);
-        }
-        let payload: Uint8Array | undefined;
-        while (!this.#closeInfo && (payload = this.#reader.next()) !== undefined) this.#dispatch(payload);
-        if (this.#reader.awaitingKeys && !this.#closeInfo) throw new ProtocolError('NEWKEYS received without a key exchange');
-        if (!this.#handshake.inProgress) this.#maybeRekey();
-      }
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  #dispatch(payload: Uint8Array): void {
-    const type = payload[0]!;
-    const handshake = this.#handshake;
-    if (handshake.initial && type !== MessageType.Disconnect && (type < MessageType.KexInit || type > TRANSPORT_MAX)) {
-      // OpenSSH PROTOCOL §1.10: under strict kex anything else during the first exchange is fatal.
-      if (handshake.strict) throw new ProtocolError(`Unexpected message ${type} during strict initial key exchange`);
-    }
-    if (type >= MessageType.KexInit && type <= TRANSPORT_MAX) {
-      if (type === MessageType.KexInit && handshake.initial && this.#reader.totalPackets !== 1 && this.#peerStrict(payload)) {
-        throw new ProtocolError('Strict key exchange requires KEXINIT to be the first packet');
-      }
-      handshake.handleMessage(payload);
-      return;
-    }
-    switch (type) {
-      case MessageType.Disconnect: {
-        const d = decode(Disconnect, payload);
-        const error = new DisconnectError(d.reasonCode, d.description);
-        void this.#end({
-          reason: d.reasonCode,
-          description: d.description,
-          error: d.reasonCode === DisconnectReason.byApplication ? undefined : error,
-          initiatedBy: 'remote',
-        });
-        return;
-      }
-      case MessageType.Ignore:
-      case MessageType.Debug:
-      case MessageType.Unimplemented:
-        return;
-      case MessageType.UserauthSuccess:
-        if (!this.isServer && !handshake.initial) this.#startDelayedCompression();
-        break;
-    }
-    if (handshake.initial) throw new ProtocolError(`Unexpected message ${type} before the first key exchange completed`);
-    if (handshake.peerInKex) throw new ProtocolError(`Unexpected message ${type} during key exchange`);
-    if (type === MessageType.ExtInfo) {
-      this.peerExtensions = decodeExtInfo(payload);
-      this.onExtInfo(this.peerExtensions);
-      return;
-    }
-    if (!this.onMessage(payload)) {
-      const sequence = (this.#reader.sequence - 1) >>> 0;
-      this.#writeOrQueue(encode(Unimplemented, { packetSequenceNumber: sequence }));
-    }
+  /** RFC 4253 §11, RFC 8308: the transport's own messages. */
+  #onTransportMessage(payload: Uint8Array): void {
+    if (payload[0] === MessageType.ExtInfo) return this.#onExtInfo(payload);
+    if (payload[0] !== MessageType.Disconnect) return;
+    const d = decode(Disconnect, payload);
+    void this.#end({
+      reason: d.reasonCode,
+      description: d.description,
+      error: d.reasonCode === DisconnectReason.byApplication ? undefined : new DisconnectError(d.reasonCode, d.description),
+      initiatedBy: 'remote',
+    });
   }
 
   /**
@@ -453,28 +364,46 @@ export class Transport {
    * right after the server sends USERAUTH_SUCCESS, and right after the client receives it.
    */
   #startDelayedCompression(): void {
-    this.#writer.startDelayedCompression();
-    this.#reader.startDelayedCompression();
-  }
-
-  /** Whether a KEXINIT announces the peer's strict-kex marker (checked before negotiation). */
-  #peerStrict(payload: Uint8Array): boolean {
-    if (!this.config.strictKex) return false;
-    const marker = this.isServer ? 'kex-strict-c-v00@openssh.com' : 'kex-strict-s-v00@openssh.com';
-    return new TextDecoder().decode(payload).includes(marker);
-  }
-
-  #writeOrQueue(payload: Uint8Array): void {
-    void this.send(payload).catch(() => {});
+    this.#out.writer.startDelayedCompression();
+    this.#in.reader.startDelayedCompression();
   }
 
   #sendDisconnect(reason: number, description: string): void {
-    if (!this.#byteWriter || this.#closeInfo) return;
+    if (!this.#out.attached || this.#closeInfo) return;
     try {
-      this.#writePacket(encode(Disconnect, { reasonCode: reason, description, languageTag: '' }));
+      this.#out.write(encode(Disconnect, { reasonCode: reason, description, languageTag: '' }));
     } catch {
       // The link may already be gone; the close proceeds regardless.
     }
+  }
+
+  /** The byte stream failed or ended: a disconnection when reconnection is on, else the end. */
+  #streamFailed(error: unknown): void {
+    if (this.#closeInfo || this.#lostWith) return;
+    const message = (error as Error)?.message ?? String(error);
+    const lost = new DisconnectError(DisconnectReason.connectionLost, message, { cause: error });
+    if (this.#reconnect?.negotiated) this.#loseStream(lost, false);
+    else this.#fail(lost);
+  }
+
+  /**
+   * Notes §2.3.4: the session outlives the stream. Messages waiting at the kex gate take their
+   * sequence numbers and wait in the send cache, as everything sent until a reconnect will.
+   */
+  #loseStream(error: SshError, quiet: boolean): void {
+    if (this.#closeInfo || this.#lostWith) return;
+    this.#lostWith = error;
+    this.#timers.clear();
+    const writer = this.#out.detach();
+    const reader = this.#in.detach();
+    this.#out.releaseAll((payload) => this.#reconnect!.cacheUnsent(payload));
+    for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
+    this.#reconnect!.latency.disconnected();
+    writer?.abort(error).catch(() => {});
+    reader?.cancel(error).catch(() => {});
+    this.#in.reader.destroy();
+    this.#out.writer.destroy();
+    if (!quiet) this.onDisconnected(error);
   }
 
   /** Ends the transport because of `error`, sending DISCONNECT when we detected a protocol violation. */
@@ -488,40 +417,12 @@ export class Transport {
     void this.#end({ reason, description: sshError.message, error: sshError, initiatedBy: sshError instanceof ProtocolError ? 'local' : 'remote' });
   }
 
-  /**
-   * Lets queued bytes (our DISCONNECT) drain before the reader is cancelled: cancelling a
-   * socket's readable destroys the socket. Closing can wait on the peer, so it is bounded.
-   */
-  #release(error: Error): void {
-    const writer = this.#byteWriter;
-    const reader = this.#byteReader;
-    const cancel = (): void => void reader?.cancel(error).catch(() => {});
-    if (!writer) return cancel();
-    const timer = setTimeout(() => {
-      writer.abort(error).catch(() => {});
-      cancel();
-    }, 2000);
-    timer.unref?.();
-    writer.close().then(
-      () => {
-        clearTimeout(timer);
-        cancel();
-      },
-      () => {
-        clearTimeout(timer);
-        cancel();
-      },
-    );
-  }
-
   async #end(info: SessionCloseInfo): Promise<void> {
     if (this.#closeInfo) return;
     this.#closeInfo = info;
-    clearTimeout(this.#rekeyTimer);
-    clearTimeout(this.#kexTimer);
+    this.#timers.clear();
     const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
-    for (const item of this.#queue.splice(0)) item.reject(error);
-    for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(error);
+    this.#out.failAll(error);
     for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
     this.#firstKex.reject(error);
     try {
@@ -529,9 +430,9 @@ export class Transport {
     } catch {
       // Upper layers must not prevent the transport from closing.
     }
-    this.#reader.destroy();
-    this.#writer.destroy();
-    this.#release(error);
+    this.#in.reader.destroy();
+    this.#out.writer.destroy();
+    releaseByteStream(this.#out.detach(), this.#in.detach(), error);
     if (info.error) this.#closedReject(info.error);
     else this.#closedResolve(info);
   }

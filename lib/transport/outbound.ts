@@ -1,0 +1,145 @@
+/**
+ * The outbound half of a transport connection (RFC 4253 §6, §7.1): seals messages onto the byte
+ * stream through the packet writer, holds messages that wait at the kex gate, and turns the
+ * stream's progress into the backpressure of `send`. Deciding *when* the gate is open is the
+ * transport's business; with session reconnection on, every packet passes the reconnect state.
+ */
+import { MessageType } from '../codec/messages/transport.js';
+import type { PacketWriter } from './packet-writer.js';
+import type { ReconnectState } from './reconnect/reconnect-state.js';
+
+const resolved = Promise.resolve();
+/** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
+const SEND_HIGH_WATER_MARK = 256 * 1024;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** What an Outbound reports to its transport. */
+export interface OutboundHost {
+  /** A write to the byte stream failed. */
+  streamFailed(error: unknown): void;
+  /** Server: USERAUTH_SUCCESS was just sealed (delayed compression starts after it). */
+  authenticationSucceeded(): void;
+  /** With reconnection on: a failing stream does not fail sends unless the transport ended. */
+  survivable(error: unknown): void;
+}
+
+/** Sealing, queuing and push-back for one connection. */
+export class Outbound {
+  readonly writer: PacketWriter;
+  readonly #host: OutboundHost;
+  readonly #reconnect: ReconnectState | undefined;
+  #byteWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #queue: (Waiter & { payload: Uint8Array })[] = [];
+  /** Bytes written to the byte stream whose write has not completed. */
+  #unflushed = 0;
+  #drainWaiters: Waiter[] = [];
+  /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
+  #awaitingAuthenticationSuccess: boolean;
+
+  constructor(writer: PacketWriter, options: { host: OutboundHost; reconnect: ReconnectState | undefined; isServer: boolean }) {
+    this.writer = writer;
+    this.#host = options.host;
+    this.#reconnect = options.reconnect;
+    this.#awaitingAuthenticationSuccess = options.isServer;
+  }
+
+  /** True while a byte stream is attached. */
+  get attached(): boolean {
+    return this.#byteWriter !== undefined;
+  }
+
+  /** Messages waiting at the kex gate. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Starts writing to `byteWriter`. */
+  attach(byteWriter: WritableStreamDefaultWriter<Uint8Array>): void {
+    this.#byteWriter = byteWriter;
+  }
+
+  /** Stops writing; returns the writer so the caller can close or abort it. */
+  detach(): WritableStreamDefaultWriter<Uint8Array> | undefined {
+    const writer = this.#byteWriter;
+    this.#byteWriter = undefined;
+    return writer;
+  }
+
+  /** Writes bytes outside the packet protocol (the identification line). */
+  writeRaw(bytes: Uint8Array): void {
+    this.#byteWriter!.write(bytes).catch((e) => this.#host.streamFailed(e));
+  }
+
+  /** RFC 4253 §6: seals one message and hands it to the byte stream. */
+  write(message: Uint8Array): void {
+    // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
+    const isAuthenticationSuccess = this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess;
+    const payload = this.#reconnect === undefined ? message : this.#reconnect.outbound(message);
+    const wire = this.writer.write(payload);
+    if (isAuthenticationSuccess) {
+      this.#awaitingAuthenticationSuccess = false;
+      this.#host.authenticationSucceeded();
+    }
+    const n = wire.length;
+    this.#unflushed += n;
+    this.#byteWriter!.write(wire).then(
+      () => this.#flushed(n),
+      (e) => this.#host.streamFailed(e),
+    );
+  }
+
+  /**
+   * Resolves while fewer than SEND_HIGH_WATER_MARK bytes wait for the byte stream, counted here
+   * because streams that count chunks (Node's Duplex.toWeb counts 16384 of them) never push back.
+   */
+  ready(): Promise<void> {
+    const w = this.#byteWriter!;
+    if (this.#unflushed < SEND_HIGH_WATER_MARK) {
+      if (w.desiredSize !== null && w.desiredSize > 0) return resolved;
+      return this.#reconnect?.negotiated ? w.ready.catch((e) => this.#host.survivable(e)) : w.ready;
+    }
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /** Holds a message until the gate opens; the promise settles once it went out (or failed). */
+  enqueue(payload: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.#queue.push({ payload, resolve, reject }));
+  }
+
+  /** Writes held messages while `open()` says the gate is open; `afterEach` runs after each. */
+  flush(open: () => boolean, afterEach: () => void): void {
+    while (this.#queue.length > 0 && open()) {
+      const item = this.#queue.shift()!;
+      this.write(item.payload);
+      this.ready().then(item.resolve, item.reject);
+      afterEach();
+    }
+  }
+
+  /** Hands every held message to `take` and releases its sender and every drain waiter. */
+  releaseAll(take: (payload: Uint8Array) => void): void {
+    for (const item of this.#queue.splice(0)) {
+      take(item.payload);
+      item.resolve();
+    }
+    for (const waiter of this.#drainWaiters.splice(0)) waiter.resolve();
+  }
+
+  /** Rejects every held message and drain waiter with `error`. */
+  failAll(error: unknown): void {
+    for (const item of this.#queue.splice(0)) item.reject(error);
+    for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(error);
+  }
+
+  #flushed(n: number): void {
+    this.#unflushed -= n;
+    if (this.#unflushed >= SEND_HIGH_WATER_MARK || this.#drainWaiters.length === 0) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+}
