@@ -142,4 +142,27 @@ describe('session reconnection over TCP', () => {
     await expect(client.reconnect(socketToDuplex(await dial(port)))).rejects.toThrow(/session is closed/);
     await server.close();
   });
+
+  it('fails with serverDroppedMessages (reason 4) when the server evicted what the client still needs', async () => {
+    const hostKey = await testHostKey();
+    const serverConfig = SessionConfig.defaultWithReconnect();
+    serverConfig.maxReconnectMessageCacheSize = 2;
+    const { server, port, sessions, channels } = await reconnectServer(hostKey, serverConfig);
+    const { client, socket } = await socketClient(port, hostKey);
+    const serverSession = await sessions.take();
+    await client.openChannel();
+    const serverChannel = await channels.take();
+    const lost = Promise.all([disconnected(client), disconnected(serverSession)]);
+    socket.destroy();
+    await lost;
+    // Sent while disconnected: five messages into a cache of two.
+    const writer = serverChannel.writable.getWriter();
+    for (let i = 0; i < 5; i++) await writer.write(new Uint8Array([i]));
+    const error = await new TcpClient().reconnectSession(client, '127.0.0.1', port).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReconnectError);
+    expect((error as ReconnectError).reason).toBe(ReconnectFailureReason.serverDroppedMessages);
+    expect(client.isDisconnected).toBe(true);
+    await client.close();
+    await server.close();
+  });
 });
