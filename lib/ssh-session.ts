@@ -303,7 +303,8 @@ export abstract class SshSession {
     );
     connection.onRequest = (e) => (this.onRequest ? this.onRequest(e) : undefined);
     connection.onChannelOpening = this.onChannelOpening || this.transport.isServer ? (e) => this.#channelOpening(e) : undefined;
-    connection.onKeepAliveFailed = () => void this.transport.close(DisconnectReason.connectionLost, 'Keepalive timed out');
+    // Through close(): with reconnection on, a dead peer means a lost stream, not the end of the session.
+    connection.onKeepAliveFailed = () => void this.close(DisconnectReason.connectionLost, 'Keepalive timed out');
     this.#connection = connection;
     this.#resolveConnection(connection);
     return connection;

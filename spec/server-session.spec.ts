@@ -125,6 +125,21 @@ describe('SessionConfig.defaultWithReconnect()', () => {
     expect(server.isClosed).toBe(true);
   });
 
+  it('disconnects (does not close) a reconnect-enabled session whose keepalives go unanswered', async () => {
+    const clientConfig = Object.assign(SessionConfig.defaultWithReconnect(), { keepAliveInterval: 0.02, keepAliveCountMax: 2 });
+    const [a, b] = duplexPair();
+    let deliver = true;
+    const gate = new TransformStream<Uint8Array, Uint8Array>({ transform: (c, ctl) => (deliver ? ctl.enqueue(c) : undefined) });
+    void b.readable.pipeTo(gate.writable).catch(() => {});
+    const link: [typeof a, typeof b] = [a, { readable: gate.readable, writable: b.writable }];
+    const { client } = await sessionPair({ clientConfig, serverConfig: SessionConfig.defaultWithReconnect(), link });
+    const lost = new Promise<Error>((resolve) => (client.onDisconnected = resolve));
+    deliver = false;
+    expect((await lost).message).toMatch(/Keepalive/);
+    expect([client.isDisconnected, client.isClosed]).toEqual([true, false]);
+    await client.close();
+  });
+
   it('closes a session without reconnection when its stream is lost', async () => {
     const { client, server } = await sessionPair({ clientConfig: SessionConfig.defaultWithReconnect() });
     await client.close(10, 'network went away');
