@@ -14,6 +14,7 @@ import { ServerAuthentication } from './auth/server.js';
 import type { AuthenticationResult, ServerAuthenticatingHandler } from './auth/types.js';
 import { SshSession, type ConnectOptions } from './ssh-session.js';
 import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
+import { releaseAfterPeerReplay } from './transport/reconnect/replay-hold.js';
 import {
   RECONNECT_REQUEST,
   decodeReconnectRequest,
@@ -152,8 +153,10 @@ export class ServerSession extends SshSession {
       lastReceivedSequence: found.transport.reconnect!.lastReceivedSequence,
     });
     void transport.send(response).catch(() => {});
+    const release = transport.holdOutbound();
     this.releaseTransport('Client reconnected to another session');
     found.adoptTransport(transport, replay);
+    releaseAfterPeerReplay(() => transport.metrics.packetsReceived, release);
   }
 
   protected override startWithoutAuthentication(): void {

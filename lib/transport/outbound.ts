@@ -9,6 +9,8 @@ import type { PacketWriter } from './packet-writer.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
 
 const resolved = Promise.resolve();
+/** A queue entry that holds everything behind it until `release` (see `hold`). */
+const BARRIER = new Uint8Array(0);
 /** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
 const SEND_HIGH_WATER_MARK = 256 * 1024;
 
@@ -39,6 +41,8 @@ export class Outbound {
   #drainWaiters: Waiter[] = [];
   /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
   #awaitingAuthenticationSuccess: boolean;
+  /** Barriers not yet released. */
+  #holds = 0;
 
   constructor(writer: PacketWriter, options: { host: OutboundHost; reconnect: ReconnectState | undefined; isServer: boolean }) {
     this.writer = writer;
@@ -110,9 +114,29 @@ export class Outbound {
     return new Promise((resolve, reject) => this.#queue.push({ payload, resolve, reject }));
   }
 
+  /**
+   * Holds every message sent from now on (queued, in order) until the returned function is
+   * called; `send` sees a non-empty queue, so the fast path stays as it is.
+   */
+  hold(): () => void {
+    this.#holds++;
+    this.#queue.push({ payload: BARRIER, resolve: () => {}, reject: () => {} });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds = Math.max(0, this.#holds - 1);
+    };
+  }
+
   /** Writes held messages while `open()` says the gate is open; `afterEach` runs after each. */
   flush(open: () => boolean, afterEach: () => void): void {
     while (this.#queue.length > 0 && open()) {
+      if (this.#queue[0]!.payload === BARRIER) {
+        if (this.#holds > 0) return;
+        this.#queue.shift();
+        continue;
+      }
       const item = this.#queue.shift()!;
       this.write(item.payload);
       this.ready().then(item.resolve, item.reject);
@@ -123,9 +147,10 @@ export class Outbound {
   /** Hands every held message to `take` and releases its sender and every drain waiter. */
   releaseAll(take: (payload: Uint8Array) => void): void {
     for (const item of this.#queue.splice(0)) {
-      take(item.payload);
+      if (item.payload !== BARRIER) take(item.payload);
       item.resolve();
     }
+    this.#holds = 0;
     for (const waiter of this.#drainWaiters.splice(0)) waiter.resolve();
   }
 

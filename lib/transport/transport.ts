@@ -250,6 +250,18 @@ export class Transport {
     return out.ready();
   }
 
+  /**
+   * Holds every message sent from now on until the returned function is called (then they go
+   * out in order). A server resuming a session holds its side until the client's replay arrived.
+   */
+  holdOutbound(): () => void {
+    const release = this.#out.hold();
+    return () => {
+      release();
+      this.#flushQueue();
+    };
+  }
+
   /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
   rekey(): Promise<void> {
     if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
