@@ -2,27 +2,27 @@
  * One SSH transport connection over any `{ readable, writable }` byte pair (RFC 4253): version
  * exchange, the fused read loop (packet reader + dispatch, so keys prepared while handling a
  * message are in force for the very next packet), the outbound kex gate, re-key triggers,
- * EXT_INFO (RFC 8308), IGNORE/DEBUG/UNIMPLEMENTED/DISCONNECT. Upper layers see whole messages
- * through `onMessage` and send through `send`, whose promise is the backpressure of the link.
+ * EXT_INFO (RFC 8308), IGNORE/DEBUG/UNIMPLEMENTED. Upper layers see whole messages through
+ * `onMessage` and send through `send`, whose promise is the backpressure of the link. Ending for
+ * good lives in `transport-end.ts`, what session reconnection does to it in `reconnect-link.ts`.
  */
 import { DisconnectError, DisconnectReason, HostKeyError, ProtocolError, SshError } from '../errors.js';
-import { decode, encode } from '../codec/schema.js';
-import { Disconnect, MessageType, Unimplemented } from '../codec/messages/transport.js';
+import { encode } from '../codec/schema.js';
+import { MessageType, Unimplemented } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
-import { ProtocolExtensions } from '../algorithms.js';
 import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
 import { Outbound } from './outbound.js';
 import { Inbound } from './inbound.js';
-import { releaseByteStream } from './byte-stream.js';
+import { TransportEnd } from './transport-end.js';
 import { RekeySchedule } from './rekey-schedule.js';
+import { ReconnectLink } from './reconnect-link.js';
 import { identificationLine, readIdentification } from './version.js';
 import { Handshake, type KexOutcome } from './handshake.js';
 import { decodeExtInfo, encodeExtInfo, ourExtensions } from './ext-info.js';
-import { ReconnectState } from './reconnect/reconnect-state.js';
-import { encodeEnableReconnect } from './reconnect/messages.js';
+import type { ReconnectState } from './reconnect/reconnect-state.js';
 import type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
 import type { NegotiatedAlgorithms } from '../kex/negotiate.js';
 
@@ -38,17 +38,13 @@ export class Transport {
   readonly #in: Inbound;
   readonly #out: Outbound;
   #handshake: Handshake;
-  #closeInfo: SessionCloseInfo | undefined;
-  #closedResolve!: (info: SessionCloseInfo) => void;
-  #closedReject!: (error: unknown) => void;
+  readonly #end: TransportEnd;
   #firstKex: { resolve: () => void; reject: (e: unknown) => void; promise: Promise<void> };
   readonly #timers = new RekeySchedule();
   /** Callers of rekey(), resolved once an exchange completes after the count they saw. */
   #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** Session reconnection bookkeeping, when configured: the one check the data path pays per packet. */
-  readonly #reconnect: ReconnectState | undefined;
-  /** Set while the byte stream is lost but the session may reconnect (notes §2.3.4). */
-  #lostWith: SshError | undefined;
+  /** Session reconnection on this connection (notes §2.3). */
+  readonly #link: ReconnectLink;
   clientVersion = '';
   serverVersion = '';
   /** What was negotiated in the latest exchange. */
@@ -57,8 +53,6 @@ export class Transport {
   hostKey: KeyPair | undefined;
   /** Extensions the peer announced in EXT_INFO (RFC 8308), once received. */
   peerExtensions: Map<string, string> | undefined;
-  /** Settles once when the transport ends: resolves on a clean close, rejects with the error otherwise. */
-  readonly closed: Promise<SessionCloseInfo>;
   /** Upper layers: returns false for a message nobody handles (answered with UNIMPLEMENTED). */
   onMessage: (payload: Uint8Array) => boolean = () => false;
   /** Called when an exchange completes. */
@@ -76,9 +70,30 @@ export class Transport {
     this.isServer = options.isServer;
     this.config = options.config;
     this.hostKeys = options.hostKeys ?? [];
-    if (this.config.protocolExtensions.includes(ProtocolExtensions.sessionReconnect)) {
-      this.#reconnect = new ReconnectState({ maxCacheSize: this.config.maxReconnectMessageCacheSize, now: this.config.now });
-    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const transport = this;
+    this.#link = new ReconnectLink(this.config, {
+      get inbound() {
+        return transport.#in;
+      },
+      get outbound() {
+        return transport.#out;
+      },
+      get ended() {
+        return transport.#end.info !== undefined;
+      },
+      get gateOpen() {
+        return transport.#handshake.outboundReady && transport.#out.queued === 0;
+      },
+      fail: (e) => this.#end.fail(e),
+      abandonExchanges: (e) => {
+        this.#timers.clear();
+        for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(e);
+      },
+      enabled: () => this.onReconnectEnabled(),
+      disconnected: (e) => this.onDisconnected(e),
+    });
+    const reconnect = this.#link.state;
     const none = cipherAlgorithms.get('none')!;
     const macNone = macAlgorithms.get('none');
     const empty = { iv: new Uint8Array(0), encryptionKey: new Uint8Array(0), integrityKey: new Uint8Array(0) };
@@ -86,17 +101,15 @@ export class Transport {
     const writer = new PacketWriter({ sealing: none.sealing(empty, macNone), randomBytes: this.config.randomBytes });
     this.#out = new Outbound(writer, {
       isServer: this.isServer,
-      reconnect: this.#reconnect,
+      reconnect,
       host: {
-        streamFailed: (e) => this.#streamFailed(e),
+        streamFailed: (e) => this.#link.streamFailed(e),
         authenticationSucceeded: () => this.#startDelayedCompression(),
         survivable: (e) => {
-          if (this.#closeInfo) throw this.#closeInfo.error ?? e;
+          if (this.#end.info) throw this.#end.info.error ?? e;
         },
       },
     });
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const transport = this;
     this.#handshake = new Handshake({
       isServer: this.isServer,
       config: this.config,
@@ -114,16 +127,16 @@ export class Transport {
         writer.prepareKeys(sealing, { resetSequence: reset, compression }),
     });
     this.#in = new Inbound(reader, {
-      reconnect: this.#reconnect,
+      reconnect,
       host: {
         isServer: this.isServer,
         strictKex: this.config.strictKex,
         handshake: this.#handshake,
         get ended() {
-          return transport.#closeInfo !== undefined;
+          return transport.#end.info !== undefined;
         },
-        streamFailed: (e) => this.#streamFailed(e),
-        fail: (e) => this.#fail(e),
+        streamFailed: (e) => this.#link.streamFailed(e),
+        fail: (e) => this.#end.fail(e),
         maybeRekey: () => this.#maybeRekey(),
         transportMessage: (payload) => this.#onTransportMessage(payload),
         authenticationSucceeded: () => this.#startDelayedCompression(),
@@ -134,12 +147,16 @@ export class Transport {
     });
     this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
     this.#handshake.onStart = () => this.#armKexTimer();
-    this.closed = new Promise<SessionCloseInfo>((resolve, reject) => {
-      this.#closedResolve = resolve;
-      this.#closedReject = reject;
+    this.#end = new TransportEnd({
+      inbound: this.#in,
+      outbound: this.#out,
+      ending: (info, error) => {
+        this.#timers.clear();
+        for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
+        this.#firstKex.reject(error);
+        this.onClose(info);
+      },
     });
-    // A rejected `closed` must never become an unhandled rejection that kills the process.
-    this.closed.catch(() => {});
     let settle!: { resolve: () => void; reject: (e: unknown) => void };
     const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     promise.catch(() => {});
@@ -153,21 +170,26 @@ export class Transport {
 
   /** True between a successful connect and the end of the transport. */
   get isConnected(): boolean {
-    return this.#out.attached && this.#closeInfo === undefined && this.#handshake.completed > 0;
+    return this.#out.attached && this.#end.info === undefined && this.#handshake.completed > 0;
   }
 
   get isClosed(): boolean {
-    return this.#closeInfo !== undefined;
+    return this.#end.info !== undefined;
+  }
+
+  /** Settles once when the transport ends: resolves on a clean close, rejects with the error otherwise. */
+  get closed(): Promise<SessionCloseInfo> {
+    return this.#end.closed;
   }
 
   /** True while the byte stream is lost and the session waits for a reconnect (notes §2.3.4). */
   get isDisconnected(): boolean {
-    return this.#lostWith !== undefined && this.#closeInfo === undefined;
+    return this.#link.lostWith !== undefined && this.#end.info === undefined;
   }
 
   /** Session reconnection state of this connection (sequence counters, send cache, latency), when configured. */
   get reconnect(): ReconnectState | undefined {
-    return this.#reconnect;
+    return this.#link.state;
   }
 
   /**
@@ -176,7 +198,7 @@ export class Transport {
    */
   resumeSession(sessionId: Uint8Array): void {
     this.#handshake.sessionId = sessionId;
-    this.#reconnect?.resume();
+    this.#link.state?.resume();
   }
 
   /** Integrity keys of the latest exchange (session reconnection tokens use them). */
@@ -209,7 +231,7 @@ export class Transport {
     signal?.throwIfAborted();
     this.#out.attach(duplex.writable.getWriter());
     const byteReader = duplex.readable.getReader();
-    const onAbort = (): void => this.#fail(new SshError('Connect aborted', { cause: signal?.reason }));
+    const onAbort = (): void => this.#end.fail(new SshError('Connect aborted', { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const ours = identificationLine();
@@ -224,8 +246,8 @@ export class Transport {
       this.#in.start(byteReader, peer.rest);
       await this.#firstKex.promise;
     } catch (error) {
-      this.#fail(error);
-      throw this.#closeInfo?.error ?? error;
+      this.#end.fail(error);
+      throw this.#end.info?.error ?? error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -236,11 +258,11 @@ export class Transport {
    * messages wait (RFC 4253 §7.1); the promise resolves when the link can take more.
    */
   send(payload: Uint8Array): Promise<void> {
-    if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
+    if (this.#end.info) return Promise.reject(this.#end.error);
     const out = this.#out;
     if (!this.#handshake.outboundReady || out.queued > 0 || !out.attached) {
-      if (this.#lostWith) {
-        this.#reconnect!.cacheUnsent(payload);
+      if (this.#link.lostWith) {
+        this.#link.state!.cacheUnsent(payload);
         return resolved;
       }
       return out.enqueue(payload);
@@ -264,7 +286,7 @@ export class Transport {
 
   /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
   rekey(): Promise<void> {
-    if (this.#closeInfo) return Promise.reject(this.#closeInfo.error ?? new SshError('Session is closed'));
+    if (this.#end.info) return Promise.reject(this.#end.error);
     const after = this.#handshake.completed;
     const done = new Promise<void>((resolve, reject) => this.#kexWaiters.push({ after, resolve, reject }));
     this.#handshake.start();
@@ -277,16 +299,13 @@ export class Transport {
    */
   disconnect(description = 'Connection lost', quiet = false): void {
     const error = new DisconnectError(DisconnectReason.connectionLost, description);
-    if (this.#reconnect?.negotiated) this.#loseStream(error, quiet);
+    if (this.#link.survivable) this.#link.lose(error, quiet);
     else void this.close(DisconnectReason.connectionLost, description);
   }
 
   /** RFC 4253 §11.1: sends DISCONNECT and ends the transport. */
   async close(reason: number = DisconnectReason.byApplication, description = ''): Promise<void> {
-    if (this.#closeInfo) return;
-    this.#sendDisconnect(reason, description);
-    const error = reason === DisconnectReason.byApplication ? undefined : new DisconnectError(reason, description);
-    await this.#end({ reason, description, error, initiatedBy: 'local' });
+    this.#end.close(reason, description);
   }
 
   #maybeRekey(): void {
@@ -304,9 +323,9 @@ export class Transport {
   }
 
   #flushQueue(): void {
-    if (this.#closeInfo) return;
+    if (this.#end.info) return;
     this.#out.flush(
-      () => this.#handshake.outboundReady && !this.#closeInfo,
+      () => this.#handshake.outboundReady && !this.#end.info,
       () => this.#maybeRekey(),
     );
   }
@@ -314,7 +333,7 @@ export class Transport {
   #onKexComplete(outcome: KexOutcome): void {
     if (!outcome.initial && !this.isServer && outcome.hostKey && this.hostKey && !outcome.hostKey.equals(this.hostKey)) {
       // A re-key must not swap the server's identity under an authenticated session.
-      this.#fail(new HostKeyError(`Server host key changed during re-key (${this.hostKey.keyType} to ${outcome.hostKey.keyType})`));
+      this.#end.fail(new HostKeyError(`Server host key changed during re-key (${this.hostKey.keyType} to ${outcome.hostKey.keyType})`));
       return;
     }
     this.algorithms = outcome.algorithms;
@@ -337,38 +356,22 @@ export class Transport {
   /** RFC 8308 §2.3; notes §2.3.1: the peer's extensions arrived, maybe enabling reconnection. */
   #onExtInfo(payload: Uint8Array): void {
     this.peerExtensions = decodeExtInfo(payload);
-    const reconnect = this.#reconnect;
-    // Like the reference, reconnection stays off if a re-key already closed the outbound gate.
-    if (reconnect?.negotiate(this.config.protocolExtensions, this.peerExtensions) && this.#handshake.outboundReady && this.#out.queued === 0) {
-      // The enable request itself goes without trailer; every packet after it has one.
-      this.#out.write(encodeEnableReconnect());
-      reconnect.enableOutgoing();
-      this.onReconnectEnabled();
-    } else if (reconnect) {
-      reconnect.negotiated = false;
-    }
+    this.#link.extensionsReceived(this.config.protocolExtensions, this.peerExtensions);
     this.onExtInfo(this.peerExtensions);
   }
 
   /** A peer that never finishes an exchange would hold every outbound message at the kex gate. */
   #armKexTimer(): void {
-    if (this.#closeInfo) return;
+    if (this.#end.info) return;
     this.#timers.armKexDeadline(this.config.keyExchangeTimeout, (timeout) =>
-      this.#fail(new ProtocolError(`Key exchange did not complete within ${timeout} ms`, DisconnectReason.keyExchangeFailed)),
+      this.#end.fail(new ProtocolError(`Key exchange did not complete within ${timeout} ms`, DisconnectReason.keyExchangeFailed)),
     );
   }
 
   /** RFC 4253 §11, RFC 8308: the transport's own messages. */
   #onTransportMessage(payload: Uint8Array): void {
     if (payload[0] === MessageType.ExtInfo) return this.#onExtInfo(payload);
-    if (payload[0] !== MessageType.Disconnect) return;
-    const d = decode(Disconnect, payload);
-    void this.#end({
-      reason: d.reasonCode,
-      description: d.description,
-      error: d.reasonCode === DisconnectReason.byApplication ? undefined : new DisconnectError(d.reasonCode, d.description),
-      initiatedBy: 'remote',
-    });
+    if (payload[0] === MessageType.Disconnect) this.#end.peerDisconnected(payload);
   }
 
   /**
@@ -378,74 +381,5 @@ export class Transport {
   #startDelayedCompression(): void {
     this.#out.writer.startDelayedCompression();
     this.#in.reader.startDelayedCompression();
-  }
-
-  #sendDisconnect(reason: number, description: string): void {
-    if (!this.#out.attached || this.#closeInfo) return;
-    try {
-      this.#out.write(encode(Disconnect, { reasonCode: reason, description, languageTag: '' }));
-    } catch {
-      // The link may already be gone; the close proceeds regardless.
-    }
-  }
-
-  /** The byte stream failed or ended: a disconnection when reconnection is on, else the end. */
-  #streamFailed(error: unknown): void {
-    if (this.#closeInfo || this.#lostWith) return;
-    const message = (error as Error)?.message ?? String(error);
-    const lost = new DisconnectError(DisconnectReason.connectionLost, message, { cause: error });
-    if (this.#reconnect?.negotiated) this.#loseStream(lost, false);
-    else this.#fail(lost);
-  }
-
-  /**
-   * Notes §2.3.4: the session outlives the stream. Messages waiting at the kex gate take their
-   * sequence numbers and wait in the send cache, as everything sent until a reconnect will.
-   */
-  #loseStream(error: SshError, quiet: boolean): void {
-    if (this.#closeInfo || this.#lostWith) return;
-    this.#lostWith = error;
-    this.#timers.clear();
-    const writer = this.#out.detach();
-    const reader = this.#in.detach();
-    this.#out.releaseAll((payload) => this.#reconnect!.cacheUnsent(payload));
-    for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
-    this.#reconnect!.latency.disconnected();
-    writer?.abort(error).catch(() => {});
-    reader?.cancel(error).catch(() => {});
-    this.#in.reader.destroy();
-    this.#out.writer.destroy();
-    if (!quiet) this.onDisconnected(error);
-  }
-
-  /** Ends the transport because of `error`, sending DISCONNECT when we detected a protocol violation. */
-  #fail(error: unknown): void {
-    if (this.#closeInfo) return;
-    let sshError: SshError;
-    if (error instanceof SshError) sshError = error;
-    else sshError = new DisconnectError(DisconnectReason.connectionLost, (error as Error)?.message ?? String(error), { cause: error });
-    const reason = sshError instanceof ProtocolError ? sshError.reason : sshError instanceof DisconnectError ? sshError.reason : DisconnectReason.connectionLost;
-    if (sshError instanceof ProtocolError) this.#sendDisconnect(reason, sshError.message);
-    void this.#end({ reason, description: sshError.message, error: sshError, initiatedBy: sshError instanceof ProtocolError ? 'local' : 'remote' });
-  }
-
-  async #end(info: SessionCloseInfo): Promise<void> {
-    if (this.#closeInfo) return;
-    this.#closeInfo = info;
-    this.#timers.clear();
-    const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
-    this.#out.failAll(error);
-    for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
-    this.#firstKex.reject(error);
-    try {
-      this.onClose(info);
-    } catch {
-      // Upper layers must not prevent the transport from closing.
-    }
-    this.#in.reader.destroy();
-    this.#out.writer.destroy();
-    releaseByteStream(this.#out.detach(), this.#in.detach(), error);
-    if (info.error) this.#closedReject(info.error);
-    else this.#closedResolve(info);
   }
 }
