@@ -128,6 +128,8 @@ export class ClientSession extends SshSession {
     const serverKey = { mac: next.algorithms?.macServerToClient, key: next.integrityKeys?.serverToClient ?? new Uint8Array(0) };
     const token = reconnectToken(clientKey, sessionIds.previous, sessionIds.current);
     return new Promise<void>((resolve, reject) => {
+      // Silent after the request until the reply: both sides start delayed compression there.
+      const releaseEnable = next.deferReconnectEnable();
       next.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
       next.onMessage = (payload) => {
         const type = payload[0];
@@ -146,6 +148,9 @@ export class ClientSession extends SshSession {
           if (!replay) {
             throw new ReconnectError(ReconnectFailureReason.clientDroppedMessages, `Messages from sequence ${response.lastReceivedSequence + 1} are no longer cached`);
           }
+          // The server compresses everything after its SUCCESS, and inflates everything after our request.
+          next.startDelayedCompression();
+          releaseEnable();
           // Switching here, before the next packet is read, routes the server's replay to the session.
           this.adoptTransport(next, replay);
           resolve();

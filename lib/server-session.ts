@@ -152,7 +152,8 @@ export class ServerSession extends SshSession {
       serverReconnectToken: reconnectToken(serverKey, found.sessionId!, current),
       lastReceivedSequence: found.transport.reconnect!.lastReceivedSequence,
     });
-    void transport.send(response).catch(() => {});
+    // The resumed session is authenticated: delayed compression starts after SUCCESS, as after USERAUTH_SUCCESS.
+    void transport.sendStartingCompression(response).catch(() => {});
     const release = transport.holdOutbound();
     this.releaseTransport('Client reconnected to another session');
     found.adoptTransport(transport, replay);

@@ -23,7 +23,7 @@ interface Waiter {
 export interface OutboundHost {
   /** A write to the byte stream failed. */
   streamFailed(error: unknown): void;
-  /** Server: USERAUTH_SUCCESS was just sealed (delayed compression starts after it). */
+  /** Server: USERAUTH_SUCCESS (or a message marked with `startsCompression`) was just sealed. */
   authenticationSucceeded(): void;
   /** With reconnection on: a failing stream does not fail sends unless the transport ended. */
   survivable(error: unknown): void;
@@ -41,6 +41,8 @@ export class Outbound {
   #drainWaiters: Waiter[] = [];
   /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
   #awaitingAuthenticationSuccess: boolean;
+  /** A message after which delayed compression starts (the reconnect SUCCESS), until it is sealed. */
+  #compressionTrigger: Uint8Array | undefined;
   /** Barriers not yet released. */
   #holds = 0;
 
@@ -81,11 +83,13 @@ export class Outbound {
   /** RFC 4253 §6: seals one message and hands it to the byte stream. */
   write(message: Uint8Array): void {
     // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
-    const isAuthenticationSuccess = this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess;
+    const isAuthenticationSuccess =
+      (this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess) || message === this.#compressionTrigger;
     const payload = this.#reconnect === undefined ? message : this.#reconnect.outbound(message);
     const wire = this.writer.write(payload);
     if (isAuthenticationSuccess) {
       this.#awaitingAuthenticationSuccess = false;
+      this.#compressionTrigger = undefined;
       this.#host.authenticationSucceeded();
     }
     const n = wire.length;
@@ -107,6 +111,14 @@ export class Outbound {
       return this.#reconnect?.negotiated ? w.ready.catch((e) => this.#host.survivable(e)) : w.ready;
     }
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Delayed compression starts right after `message` is sealed, wherever it waits until then
+   * (the kex gate, a hold), as it does after USERAUTH_SUCCESS.
+   */
+  startsCompression(message: Uint8Array): void {
+    this.#compressionTrigger = message;
   }
 
   /** Holds a message until the gate opens; the promise settles once it went out (or failed). */

@@ -37,6 +37,8 @@ export class ReconnectLink {
   readonly state: ReconnectState | undefined;
   readonly #host: ReconnectLinkHost;
   #lostWith: SshError | undefined;
+  /** While set, an enable request that falls due waits (see `deferEnable`). */
+  #enableDeferred: { due: boolean } | undefined;
 
   constructor(config: SessionConfig, host: ReconnectLinkHost) {
     this.#host = host;
@@ -59,15 +61,38 @@ export class ReconnectLink {
   extensionsReceived(ours: readonly string[], theirs: ReadonlyMap<string, string>): void {
     const state = this.state;
     if (!state) return;
+    if (!state.negotiate(ours, theirs)) return;
+    if (this.#enableDeferred) this.#enableDeferred.due = true;
+    else this.#enable(state);
+  }
+
+  /**
+   * Notes §2.3.5: while a client's reconnect request waits for its reply, it sends nothing on the
+   * new connection, so both sides can start delayed compression at the reply (OpenSSH PROTOCOL
+   * §2 relies on the same silence around USERAUTH_SUCCESS). An enable request that falls due
+   * meanwhile goes out when the returned function is called.
+   */
+  deferEnable(): () => void {
+    const deferred = { due: false };
+    this.#enableDeferred = deferred;
+    return () => {
+      if (this.#enableDeferred !== deferred) return;
+      this.#enableDeferred = undefined;
+      if (deferred.due && !this.#host.ended && !this.#lostWith) this.#enable(this.state!);
+    };
+  }
+
+  /** Notes §2.3.1: sends the enable request; trailers start with our next packet. */
+  #enable(state: ReconnectState): void {
     // Like the reference, reconnection stays off if a re-key already closed the outbound gate.
-    if (state.negotiate(ours, theirs) && this.#host.gateOpen) {
-      // The enable request itself goes without trailer; every packet after it has one.
-      this.#host.outbound.write(encodeEnableReconnect());
-      state.enableOutgoing();
-      this.#host.enabled();
-    } else {
+    if (!this.#host.gateOpen) {
       state.negotiated = false;
+      return;
     }
+    // The enable request itself goes without trailer; every packet after it has one.
+    this.#host.outbound.write(encodeEnableReconnect());
+    state.enableOutgoing();
+    this.#host.enabled();
   }
 
   /** The byte stream failed or ended: a disconnection when reconnection is on, else the end. */

@@ -104,7 +104,7 @@ export class Transport {
       reconnect,
       host: {
         streamFailed: (e) => this.#link.streamFailed(e),
-        authenticationSucceeded: () => this.#startDelayedCompression(),
+        authenticationSucceeded: () => this.startDelayedCompression(),
         survivable: (e) => {
           if (this.#end.info) throw this.#end.info.error ?? e;
         },
@@ -139,7 +139,7 @@ export class Transport {
         fail: (e) => this.#end.fail(e),
         maybeRekey: () => this.#maybeRekey(),
         transportMessage: (payload) => this.#onTransportMessage(payload),
-        authenticationSucceeded: () => this.#startDelayedCompression(),
+        authenticationSucceeded: () => this.startDelayedCompression(),
         deliver: (payload, sequence) => {
           if (!this.onMessage(payload)) void this.send(encode(Unimplemented, { packetSequenceNumber: sequence })).catch(() => {});
         },
@@ -284,6 +284,21 @@ export class Transport {
     };
   }
 
+  /**
+   * Notes §2.3.5, OpenSSH PROTOCOL §2: the new connection of a resumed session is authenticated
+   * by the reconnect handshake, not by USERAUTH_SUCCESS. The server sends its reconnect SUCCESS
+   * with this: delayed compression starts in both directions right after it is sealed.
+   */
+  sendStartingCompression(payload: Uint8Array): Promise<void> {
+    this.#out.startsCompression(payload);
+    return this.send(payload);
+  }
+
+  /** Notes §2.3.5: nothing but the reconnect request until the reply (see ReconnectLink.deferEnable). */
+  deferReconnectEnable(): () => void {
+    return this.#link.deferEnable();
+  }
+
   /** Starts a key re-exchange (RFC 4253 §9); resolves when it completes. */
   rekey(): Promise<void> {
     if (this.#end.info) return Promise.reject(this.#end.error);
@@ -376,9 +391,10 @@ export class Transport {
 
   /**
    * OpenSSH PROTOCOL §2 (packet.c does the same): `zlib@openssh.com` starts in both directions
-   * right after the server sends USERAUTH_SUCCESS, and right after the client receives it.
+   * right after the server sends USERAUTH_SUCCESS, and right after the client receives it. A
+   * reconnecting client calls it right after the reconnect SUCCESS arrived.
    */
-  #startDelayedCompression(): void {
+  startDelayedCompression(): void {
     this.#out.writer.startDelayedCompression();
     this.#in.reader.startDelayedCompression();
   }
