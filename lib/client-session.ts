@@ -111,6 +111,8 @@ export class ClientSession extends SshSession {
       if (!next.hostKey || !previous.hostKey?.equals(next.hostKey)) {
         throw new ReconnectError(ReconnectFailureReason.differentServerHostKey, `The server host key is different (${next.hostKey?.keyType ?? 'none'})`);
       }
+      // config.reconnectTimeout may have closed the session meanwhile: then there is nothing to resume.
+      if (previous.isClosed) throw new SshError('Cannot reconnect: the session closed while reconnecting');
       await this.#reconnectHandshake(previous, next);
     } catch (error) {
       next.onClose = () => {};
@@ -131,11 +133,14 @@ export class ClientSession extends SshSession {
       // Silent after the request until the reply: both sides start delayed compression there.
       const releaseEnable = next.deferReconnectEnable();
       next.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
+      const closedMeanwhile = (): SshError => new SshError('Cannot reconnect: the session closed while reconnecting');
+      previous.closed.then(() => reject(closedMeanwhile()), () => reject(closedMeanwhile()));
       next.onMessage = (payload) => {
         const type = payload[0];
         if (type !== MessageType.RequestSuccess && type !== MessageType.RequestFailure) return false;
         next.onMessage = () => false;
         try {
+          if (previous.isClosed) throw closedMeanwhile();
           if (type === MessageType.RequestFailure) {
             const failure = decodeReconnectFailure(payload);
             throw new ReconnectError(failure.reason, failure.description);

@@ -115,6 +115,13 @@ export class SessionConfig {
    * needs an evicted one fails (client/serverDroppedMessages). 0 keeps every message.
    */
   maxReconnectMessageCacheSize = 1024;
+  /**
+   * Reconnect: milliseconds a disconnected session (client or server) waits for a reconnect
+   * before it closes for good with CONNECTION_LOST; 0 waits forever. Five minutes rides out a
+   * laptop waking up or a network switch, and bounds how long a server keeps the channels and
+   * send cache of a client that never comes back.
+   */
+  reconnectTimeout = 5 * 60 * 1000;
   /** Use strict key exchange (kex-strict-*-v00@openssh.com, the Terrapin countermeasure) when the peer does. */
   strictKex = true;
   /** Custom message numbers and their handlers (numbers a session does not otherwise handle). */

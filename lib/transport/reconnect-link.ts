@@ -2,14 +2,16 @@
  * How session reconnection acts on one transport (notes §2.3.1, §2.3.4, §2.3.5): the reconnect
  * state when the config lists the extension, the enable request once EXT_INFO shows both sides
  * want it, and a lost byte stream, which with reconnection negotiated lets go of the stream but
- * keeps the session (messages at the kex gate move to the send cache) and otherwise ends the
- * transport. Closing for good (DISCONNECT, `closed`) stays the transport's business.
+ * keeps the session (messages at the kex gate move to the send cache) until a reconnect or
+ * `config.reconnectTimeout`, and otherwise ends the transport. Closing for good (DISCONNECT,
+ * `closed`) stays the transport's business.
  */
 import { DisconnectError, DisconnectReason, type SshError } from '../errors.js';
 import type { SessionConfig } from '../config.js';
 import { ProtocolExtensions } from '../algorithms.js';
 import type { Inbound } from './inbound.js';
 import type { Outbound } from './outbound.js';
+import type { SessionCloseInfo } from './transport-types.js';
 import { ReconnectState } from './reconnect/reconnect-state.js';
 import { encodeEnableReconnect } from './reconnect/messages.js';
 
@@ -23,6 +25,8 @@ export interface ReconnectLinkHost {
   readonly gateOpen: boolean;
   /** Ends the transport for good because of `error`. */
   fail(error: SshError): void;
+  /** Ends the transport for good as `info` says, sending nothing. */
+  end(info: SessionCloseInfo): void;
   /** The stream is gone: key exchange timers stop and re-key waiters fail with `error`. */
   abandonExchanges(error: SshError): void;
   /** Tells the session that this connection became reconnectable (`onReconnectEnabled`). */
@@ -37,11 +41,15 @@ export class ReconnectLink {
   readonly state: ReconnectState | undefined;
   readonly #host: ReconnectLinkHost;
   #lostWith: SshError | undefined;
+  readonly #timeoutMs: number;
+  /** Closes the session when no reconnect came in time (timers of the global scope, so fake timers apply). */
+  #deadline: ReturnType<typeof setTimeout> | undefined;
   /** While set, an enable request that falls due waits (see `deferEnable`). */
   #enableDeferred: { due: boolean } | undefined;
 
   constructor(config: SessionConfig, host: ReconnectLinkHost) {
     this.#host = host;
+    this.#timeoutMs = config.reconnectTimeout;
     if (config.protocolExtensions.includes(ProtocolExtensions.sessionReconnect)) {
       this.state = new ReconnectState({ maxCacheSize: config.maxReconnectMessageCacheSize, now: config.now });
     }
@@ -123,6 +131,26 @@ export class ReconnectLink {
     reader?.cancel(error).catch(() => {});
     host.inbound.reader.destroy();
     host.outbound.writer.destroy();
+    this.#armDeadline();
     if (!quiet) host.disconnected(error);
+  }
+
+  /** The transport ended for good (a reconnect replaced it, or it closed): no deadline any more. */
+  stop(): void {
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+  }
+
+  /** Notes §2.3.4 keeps a disconnected session without limit; `reconnectTimeout` bounds the wait. */
+  #armDeadline(): void {
+    const timeoutMs = this.#timeoutMs;
+    if (!(timeoutMs > 0)) return;
+    this.#deadline = setTimeout(() => {
+      this.#deadline = undefined;
+      const description = `Session was not reconnected within ${timeoutMs} ms`;
+      const error = new DisconnectError(DisconnectReason.connectionLost, description, { cause: this.#lostWith });
+      this.#host.end({ reason: DisconnectReason.connectionLost, description, error, initiatedBy: 'local' });
+    }, timeoutMs);
+    this.#deadline.unref?.();
   }
 }

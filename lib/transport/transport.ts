@@ -86,6 +86,7 @@ export class Transport {
         return transport.#handshake.outboundReady && transport.#out.queued === 0;
       },
       fail: (e) => this.#end.fail(e),
+      end: (info) => this.#end.end(info),
       abandonExchanges: (e) => {
         this.#timers.clear();
         for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(e);
@@ -152,6 +153,7 @@ export class Transport {
       outbound: this.#out,
       ending: (info, error) => {
         this.#timers.clear();
+        this.#link.stop();
         for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
         this.#firstKex.reject(error);
         this.onClose(info);
