@@ -133,6 +133,8 @@ export class ClientSession extends SshSession {
       // Silent after the request until the reply: both sides start delayed compression there.
       const releaseEnable = next.deferReconnectEnable();
       next.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
+      // Once EXT_INFO negotiated reconnection on `next`, a dying stream disconnects it instead of closing it.
+      next.onDisconnected = reject;
       const closedMeanwhile = (): SshError => new SshError('Cannot reconnect: the session closed while reconnecting');
       previous.closed.then(() => reject(closedMeanwhile()), () => reject(closedMeanwhile()));
       next.onMessage = (payload) => {
