@@ -27,23 +27,9 @@ export const customRequest = 'my-custom-request';
 /** The global request answered with SUCCESS (anything else gets FAILURE). */
 export const globalRequest = 'my-global-request@example.com';
 
-/** A queue whose `take` waits for the next `push`. */
-export class Queue<T> {
-  readonly #items: T[] = [];
-  readonly #waiters: ((item: T) => void)[] = [];
+import { Queue } from '../helpers/queue.js';
 
-  push(item: T): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter(item);
-    else this.#items.push(item);
-  }
-
-  take(): Promise<T> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
+export { Queue };
 
 /** One algorithm choice: the other lists stay at the defaults. */
 export interface AlgorithmCase {

@@ -10,23 +10,7 @@ import type { ServerSession } from '../../lib/server-session.js';
 import type { Channel } from '../../lib/mux/channel.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
 
-/** A queue whose `take` waits for the next `push`. */
-export class Queue<T> {
-  readonly #items: T[] = [];
-  readonly #waiters: ((item: T) => void)[] = [];
-
-  push(item: T): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter(item);
-    else this.#items.push(item);
-  }
-
-  take(): Promise<T> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
+import { Queue } from '../helpers/queue.js';
 
 /** Our TcpServer on 127.0.0.1 accepting admin/secret, queueing sessions and channels. */
 export async function reconnectServer(hostKey: KeyPair, config = SessionConfig.defaultWithReconnect()) {
