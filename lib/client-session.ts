@@ -117,6 +117,11 @@ export class ClientSession extends SshSession {
     } catch (error) {
       next.onClose = () => {};
       void next.close(DisconnectReason.byApplication, 'Reconnect failed');
+      // The server resumed before we found our cache short, and the messages it lacks are gone
+      // for good: no later reconnect can succeed, so the session ends now rather than at the timeout.
+      if (error instanceof ReconnectError && error.reason === ReconnectFailureReason.clientDroppedMessages) {
+        await this.close(DisconnectReason.protocolError, error.message);
+      }
       throw error;
     } finally {
       this.#reconnecting = false;

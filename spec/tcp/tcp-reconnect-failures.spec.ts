@@ -73,14 +73,15 @@ describe('session reconnection failures', () => {
     expect(error).toBeInstanceOf(ReconnectError);
     expect((error as ReconnectError).reason).toBe(ReconnectFailureReason.clientDroppedMessages);
     expect((error as Error).message).toMatch(/reason 104 clientDroppedMessages/);
-    expect(client.isDisconnected).toBe(true);
     // The server had resumed on the new connection before the client found its cache short; the
-    // client abandons that connection, which ends the server's session.
+    // client abandons that connection, which ends the server's session, and ends its own: what the
+    // server lacks is gone, so no later reconnect could succeed.
     expect(serverSession.metrics.reconnections).toBe(1);
     await expect(serverSession.closed).resolves.toMatchObject({ reason: 11, description: 'Reconnect failed' });
+    await expect(client.closed).rejects.toMatchObject({ reason: 2, message: expect.stringMatching(/no longer cached/) });
+    expect(client.isDisconnected).toBe(false);
     const retry = await new TcpClient().reconnectSession(client, '127.0.0.1', port).catch((e: unknown) => e);
-    expect((retry as ReconnectError).reason).toBe(ReconnectFailureReason.sessionNotFound);
-    await client.close();
+    expect((retry as Error).message).toMatch(/session is closed/);
     await server.close();
   });
 
