@@ -5,7 +5,7 @@
  * The MAC negotiated alongside is ignored (§5.1). A node Cipher per packet, since the IV changes.
  */
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
-import type { CipherGCMTypes, KeyObject } from 'node:crypto';
+import type { CipherGCM, CipherGCMTypes, DecipherGCM, KeyObject } from 'node:crypto';
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 import { assertLive, checkPacketLength, readUint32, sealedPacketLength } from './packet-length.js';
@@ -30,41 +30,69 @@ class InvocationCounter {
 }
 
 /**
- * Node derives the AES key schedule faster from a KeyObject than from raw bytes on every packet;
- * the price is that the copy inside the KeyObject cannot be wiped, only released to the collector.
+ * One direction's key and nonce, shared by both strategies. Node derives the AES key schedule
+ * faster from a KeyObject than from raw bytes on every packet; the price is that the copy inside
+ * the KeyObject cannot be wiped, only released to the collector.
  */
-function gcmKey(name: string, keys: DirectionKeys, keyLength: number): { key: KeyObject; counter: InvocationCounter } {
-  if (keys.encryptionKey.length < keyLength || keys.iv.length < IV_LENGTH) {
-    throw new SshError(
-      `Cipher ${name} needs a ${keyLength}-byte key and ${IV_LENGTH}-byte IV, got ${keys.encryptionKey.length} and ${keys.iv.length}`,
-    );
+class GcmDirection {
+  readonly #nodeCipher: CipherGCMTypes;
+  readonly #counter: InvocationCounter;
+  #key: KeyObject | undefined;
+
+  constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
+    const { name, keyLength } = algorithm;
+    if (keys.encryptionKey.length < keyLength || keys.iv.length < IV_LENGTH) {
+      throw new SshError(
+        `Cipher ${name} needs a ${keyLength}-byte key and ${IV_LENGTH}-byte IV, got ${keys.encryptionKey.length} and ${keys.iv.length}`,
+      );
+    }
+    this.#nodeCipher = `aes-${keyLength * 8}-gcm` as CipherGCMTypes;
+    this.#key = createSecretKey(keys.encryptionKey.subarray(0, keyLength));
+    this.#counter = new InvocationCounter(keys.iv);
   }
-  return { key: createSecretKey(keys.encryptionKey.subarray(0, keyLength)), counter: new InvocationCounter(keys.iv) };
+
+  /** RFC 5647 §7.1: a node cipher for the next packet's nonce; the invocation counter moves on. */
+  next(what: 'Sealing key'): CipherGCM;
+  next(what: 'Opening key'): DecipherGCM;
+  next(what: 'Sealing key' | 'Opening key'): CipherGCM | DecipherGCM {
+    assertLive(!this.#key, what);
+    const options = { authTagLength: TAG_LENGTH };
+    const cipher =
+      what === 'Sealing key'
+        ? createCipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options)
+        : createDecipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options);
+    this.#counter.increment();
+    return cipher;
+  }
+
+  assertLive(what: string): void {
+    assertLive(!this.#key, what);
+  }
+
+  destroy(): void {
+    this.#key = undefined;
+    this.#counter.iv.fill(0);
+  }
 }
 
 /** RFC 5647 §7.3 inbound. */
 class AesGcmOpeningKey implements OpeningKey {
   readonly lengthPrefixBytes = 4;
   readonly tagLength = TAG_LENGTH;
-  #nodeCipher: CipherGCMTypes;
-  #key: KeyObject | undefined;
-  #counter: InvocationCounter;
+  readonly #direction: GcmDirection;
 
   constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
-    this.#nodeCipher = `aes-${algorithm.keyLength * 8}-gcm` as CipherGCMTypes;
-    ({ key: this.#key, counter: this.#counter } = gcmKey(algorithm.name, keys, algorithm.keyLength));
+    this.#direction = new GcmDirection(algorithm, keys);
   }
 
   decryptLength(_sequence: number, prefix: Uint8Array): number {
-    assertLive(!this.#key, 'Opening key');
+    this.#direction.assertLive('Opening key');
     return checkPacketLength(readUint32(prefix), BLOCK_SIZE, true);
   }
 
   open(sequence: number, packet: Uint8Array): Uint8Array {
-    assertLive(!this.#key, 'Opening key');
     const end = packet.length - TAG_LENGTH;
-    const decipher = createDecipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, { authTagLength: TAG_LENGTH });
-    this.#counter.increment();
+    const decipher = this.#direction.next('Opening key');
     decipher.setAAD(packet.subarray(0, 4));
     decipher.setAuthTag(packet.subarray(end));
     // The plaintext is released only after final() has checked the tag.
@@ -79,8 +107,7 @@ class AesGcmOpeningKey implements OpeningKey {
   }
 
   destroy(): void {
-    this.#key = undefined;
-    this.#counter.iv.fill(0);
+    this.#direction.destroy();
   }
 }
 
@@ -89,20 +116,15 @@ class AesGcmSealingKey implements SealingKey {
   readonly blockSize = BLOCK_SIZE;
   readonly lengthExcludedFromPadding = true;
   readonly tagLength = TAG_LENGTH;
-  #nodeCipher: CipherGCMTypes;
-  #key: KeyObject | undefined;
-  #counter: InvocationCounter;
+  readonly #direction: GcmDirection;
 
   constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
-    this.#nodeCipher = `aes-${algorithm.keyLength * 8}-gcm` as CipherGCMTypes;
-    ({ key: this.#key, counter: this.#counter } = gcmKey(algorithm.name, keys, algorithm.keyLength));
+    this.#direction = new GcmDirection(algorithm, keys);
   }
 
   seal(_sequence: number, packet: Uint8Array): Uint8Array {
-    assertLive(!this.#key, 'Sealing key');
     const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
-    const cipher = createCipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, { authTagLength: TAG_LENGTH });
-    this.#counter.increment();
+    const cipher = this.#direction.next('Sealing key');
     cipher.setAAD(packet.subarray(0, 4));
     packet.set(cipher.update(packet.subarray(4, end)), 4);
     cipher.final();
@@ -111,8 +133,7 @@ class AesGcmSealingKey implements SealingKey {
   }
 
   destroy(): void {
-    this.#key = undefined;
-    this.#counter.iv.fill(0);
+    this.#direction.destroy();
   }
 }
 
