@@ -5,9 +5,19 @@
 import { ClientSession } from '../../lib/client-session.js';
 import { ServerSession } from '../../lib/server-session.js';
 import { SessionConfig } from '../../lib/config.js';
-import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
+import { generateKeyPair, type KeyPair, type PublicKeyAlgorithmName } from '../../lib/keys/key-pair.js';
 import type { ServerAuthenticatingHandler } from '../../lib/auth/types.js';
 import { duplexPair, type ByteDuplex } from './pipes.js';
+
+/** Every public key algorithm the library signs and verifies with. */
+export const publicKeyAlgorithms: readonly PublicKeyAlgorithmName[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+];
 
 let sharedHostKey: Promise<KeyPair> | undefined;
 

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KeyPair, generateKeyPair, type PublicKeyAlgorithmName } from '../../lib/keys/key-pair.js';
+import { KeyPair, generateKeyPair } from '../../lib/keys/key-pair.js';
+import { publicKeyAlgorithms as algorithms } from '../helpers/pairs.js';
 
-const algorithms: PublicKeyAlgorithmName[] = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-];
 
 describe('KeyPair', () => {
   it.each(algorithms)('%s signs, verifies and round-trips its public key blob', async (algorithm) => {

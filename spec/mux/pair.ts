@@ -5,6 +5,7 @@
  */
 import { SessionConfig } from '../../lib/config.js';
 import { Connection, type ConnectionTransport } from '../../lib/mux/connection.js';
+import { concatBytes } from '../../lib/codec/wire.js';
 
 /** One direction of the in-memory link. */
 export class Link implements ConnectionTransport {
@@ -206,18 +207,8 @@ export function seededRandom(seed: number): () => number {
 /** Reads a stream to the end and concatenates it. */
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    parts.push(chunk);
-    n += chunk.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  for await (const chunk of stream) parts.push(chunk);
+  return concatBytes(...parts);
 }
 
 /** Message type numbers in a link's log. */

@@ -7,15 +7,8 @@ import { CIPHER_NAMES, MAC_NAMES, cipherAlgorithms } from '../../lib/cipher/regi
 import { KEX_NAMES } from '../../lib/kex/registry.js';
 import { DisconnectError, ProtocolError } from '../../lib/errors.js';
 import { duplexPair } from '../helpers/pipes.js';
+import { publicKeyAlgorithms as hostKeyAlgorithms } from '../helpers/pairs.js';
 
-const hostKeyAlgorithms: PublicKeyAlgorithmName[] = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-];
 
 const keys = new Map<string, KeyPair>();
 async function hostKey(algorithm: PublicKeyAlgorithmName): Promise<KeyPair> {
