@@ -95,7 +95,8 @@ export class ClientSession extends SshSession {
    * byte stream: full key exchange, same server host key, reconnect tokens, then the messages
    * either side never received are replayed. Channels continue where they were.
    * @throws ReconnectError when the server refuses or a check fails (the session stays
-   *   disconnected and reconnect may be retried); SshError when the new stream fails
+   *   disconnected and reconnect may be retried, except after clientDroppedMessages (104), which
+   *   ends the session); SshError when the new stream fails
    */
   async reconnect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
     const previous = this.transport;

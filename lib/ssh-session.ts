@@ -104,6 +104,7 @@ export abstract class SshSession {
     return this.transport.algorithms;
   }
 
+  /** True while a reconnect-enabled session has lost its byte stream and waits for a reconnect. */
   get isDisconnected(): boolean {
     return this.transport.isDisconnected;
   }

@@ -49,8 +49,9 @@ export class TcpClient {
 
   /**
    * Notes §2.3.5: resumes a disconnected session over a new TCP connection to `host:port`.
-   * @throws ReconnectError when the server refuses (the session stays disconnected: retry later);
-   *   SshError when the TCP connection or the key exchange fails
+   * @throws ReconnectError when the server refuses (the session stays disconnected: retry later,
+   *   except after clientDroppedMessages (104), which ends it); SshError when the TCP connection or
+   *   the key exchange fails
    */
   async reconnectSession(session: ClientSession, host: string, port = 22, options: { signal?: AbortSignal } = {}): Promise<void> {
     const duplex = await this.#dial(host, port, options.signal);

@@ -32,6 +32,7 @@ export class TcpServer {
   onSessionOpened: ((session: ServerSession) => void) | undefined;
   /** Called when a session fails to start (bad client, failed key exchange). */
   onSessionError: ((error: unknown) => void) | undefined;
+  /** Sessions accepted and not yet closed. */
   readonly sessions = new Set<ServerSession>();
   /** Sessions clients may reconnect to (reconnection enabled in `config`), see ServerSessionOptions. */
   readonly reconnectableSessions = new Set<ServerSession>();
