@@ -21,7 +21,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function startServer(serve: (socket: Socket) => void): Promise<TestServer> {
+/**
+ * A server under test control running `serve` on each connection, listening on 127.0.0.1 (a
+ * system-chosen port) or, with `path`, on a Unix-domain socket (then `port` is 0).
+ */
+export async function startServer(serve: (socket: Socket) => void, path?: string): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const errors: string[] = [];
   const state = { accepted: 0 };
@@ -32,9 +36,13 @@ async function startServer(serve: (socket: Socket) => void): Promise<TestServer>
     socket.on('close', () => sockets.delete(socket));
     serve(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (path === undefined) server.listen(0, '127.0.0.1', resolve);
+    else server.listen(path, resolve);
+  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: path === undefined ? (server.address() as AddressInfo).port : 0,
     server,
     sockets,
     errors,

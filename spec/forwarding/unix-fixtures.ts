@@ -3,10 +3,10 @@
  * on a path in a fresh temporary directory, and a client that sends, half-closes and collects.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exchangeOn } from './tcp-fixtures.js';
+import { exchangeOn, startServer } from './tcp-fixtures.js';
 
 /** A temporary directory for socket files; `remove()` deletes it and everything in it. */
 export function socketDirectory(): { path: (name: string) => string; remove: () => void } {
@@ -16,27 +16,8 @@ export function socketDirectory(): { path: (name: string) => string; remove: () 
 
 /** An echo server listening on `path`. */
 export async function startUnixEchoServer(path: string): Promise<{ server: Server; accepted: () => number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, resolve);
-  });
-  return {
-    server,
-    accepted: () => accepted,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const echo = await startServer((socket) => socket.pipe(socket), path);
+  return { server: echo.server, accepted: () => echo.accepted, close: echo.close };
 }
 
 /** Connects to the socket `path`. */
