@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['spec/**/*.spec.ts'],
-    setupFiles: ['spec/helpers/flush-coverage.ts'],
+    setupFiles: ['spec/helpers/platform.ts', 'spec/helpers/flush-coverage.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -3,6 +3,7 @@
  * channels, configuration, algorithm names, errors and key generation. Key import/export lives in
  * `ssh-streams/keys`, TCP wrappers in `ssh-streams/tcp`, port forwarding in `ssh-streams/forwarding`.
  */
+import './platform/node.js';
 export { SessionConfig } from './config.js';
 export type { MessageHandler, ServiceActivation, ServiceFactory, ServiceRegistration } from './config.js';
 export { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';

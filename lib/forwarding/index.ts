@@ -5,6 +5,7 @@
  * returns the service of an authenticated session, which forwards in both directions and serves
  * the peer's forwarding requests.
  */
+import '../platform/node.js';
 import type { SessionConfig } from '../config.js';
 import { SshError } from '../errors.js';
 import { ForwardingType } from './messages.js';

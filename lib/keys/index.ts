@@ -2,6 +2,7 @@
  * The `ssh-streams/keys` entry point: key pairs, import and export in the SSH, PEM and JWK formats,
  * fingerprints, and authorized_keys / known_hosts parsing. Public re-exports only.
  */
+import '../platform/node.js';
 export { KeyPair, generateKeyPair, type GenerateKeyPairOptions, type KeyType, type PublicKeyAlgorithmName } from './key-pair.js';
 export { KeyFormat } from './key-format.js';
 export { importKey, importKeyFile } from './import-key.js';

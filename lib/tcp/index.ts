@@ -1,4 +1,5 @@
 /** ssh-streams/tcp: TCP wrappers (node:net) around client and server sessions. */
+import '../platform/node.js';
 export { TcpClient } from './tcp-client.js';
 export type { OpenSessionOptions } from './tcp-client.js';
 export { TcpServer } from './tcp-server.js';

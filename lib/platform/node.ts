@@ -1,0 +1,7 @@
+/**
+ * The Node backend of every layer (node:crypto, node:zlib): imported for its effect, first, by each
+ * Node entry point (the `node`, `bun` and `deno` export conditions) and by the spec setup. Each
+ * layer owns the small interface it needs and its own `install…` function; this file only wires
+ * the Node implementations in, once.
+ */
+export {};
