@@ -10,6 +10,7 @@ import { MessageType } from './codec/messages/transport.js';
 import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
 import { decodeReconnectFailure, decodeReconnectResponse, encodeReconnectRequest } from './transport/reconnect/messages.js';
 import type { KeyPair } from './keys/key-pair.js';
+import { checkCertificate, type Certificate } from './keys/certificate.js';
 import { ClientAuthentication } from './auth/client.js';
 import type { AuthenticationType, ClientCredentials } from './auth/types.js';
 import { SshSession, type ConnectOptions } from './ssh-session.js';
@@ -19,8 +20,14 @@ export interface ClientAuthenticatingEvent {
   readonly authenticationType: 'serverPublicKey';
   /** The server's host key; its signature over the exchange hash is already verified. */
   readonly publicKey: KeyPair;
-  /** The host key algorithm that signed (e.g. `ssh-ed25519`). */
+  /** The host key algorithm that signed (e.g. `ssh-ed25519`, or `ssh-ed25519-cert-v01@openssh.com`). */
   readonly publicKeyAlgorithm: string;
+  /**
+   * The server's host certificate (PROTOCOL.certkeys) when one was negotiated: its CA signature,
+   * type (host) and validity window are already checked; `publicKey` is the key it certifies.
+   * Trusting `certificate.signatureKey` and matching `principals` to the host name are the handler's.
+   */
+  readonly certificate?: Certificate;
 }
 
 /** How the client authenticated. */
@@ -52,6 +59,11 @@ export class ClientSession extends SshSession {
     this.#auth = new ClientAuthentication(this.authTransport(), {
       onBanner: (message, languageTag) => this.onBanner?.(message, languageTag),
     });
+  }
+
+  /** The server's host certificate, when the key exchange used one (checked once `connect` resolved). */
+  get hostCertificate(): Certificate | undefined {
+    return this.transport.hostCertificate;
   }
 
   /** The server's host key, once the key exchange verified its signature. */
@@ -184,21 +196,34 @@ export class ClientSession extends SshSession {
       return;
     }
     if (!publicKey) throw new HostKeyError('The key exchange produced no server host key');
+    const certificate = this.transport.hostCertificate;
+    let refusal: string | undefined;
+    if (certificate) {
+      try {
+        await checkCertificate(certificate, { type: 'host', now: new Date(this.config.clock()) });
+      } catch (error) {
+        refusal = `Server host certificate refused: ${(error as Error).message}`;
+      }
+    }
     let accepted: unknown = false;
     try {
-      accepted = await this.onAuthenticating?.({
-        authenticationType: 'serverPublicKey',
-        publicKey,
-        publicKeyAlgorithm: this.transport.algorithms!.serverHostKey,
-      });
+      if (refusal === undefined) {
+        accepted = await this.onAuthenticating?.({
+          authenticationType: 'serverPublicKey',
+          publicKey,
+          publicKeyAlgorithm: this.transport.algorithms!.serverHostKey,
+          ...(certificate ? { certificate } : {}),
+        });
+      }
     } catch {
       accepted = false;
     }
     if (!accepted) {
       const error = new HostKeyError(
-        this.onAuthenticating
-          ? `Server host key ${publicKey.keyType} was refused by onAuthenticating`
-          : 'No onAuthenticating handler verified the server host key',
+        refusal ??
+          (this.onAuthenticating
+            ? `Server host key ${certificate?.certificateType ?? publicKey.keyType} was refused by onAuthenticating`
+            : 'No onAuthenticating handler verified the server host key'),
       );
       await this.close(DisconnectReason.hostKeyNotVerifiable, error.message);
       throw error;

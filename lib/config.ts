@@ -53,6 +53,13 @@ export class SessionConfig {
     Algorithms.publicKey.ecdsaNistp256,
     Algorithms.publicKey.rsaSha2_512,
     Algorithms.publicKey.rsaSha2_256,
+    // Certificates last: a client that lists them first asks servers for their host certificate.
+    Algorithms.publicKey.ed25519Cert,
+    Algorithms.publicKey.ecdsaNistp521Cert,
+    Algorithms.publicKey.ecdsaNistp384Cert,
+    Algorithms.publicKey.ecdsaNistp256Cert,
+    Algorithms.publicKey.rsaSha2_512Cert,
+    Algorithms.publicKey.rsaSha2_256Cert,
   ];
   encryptionAlgorithms: string[] = [
     Algorithms.encryption.aes256Gcm,
@@ -132,6 +139,8 @@ export class SessionConfig {
   randomBytes: (n: number) => Uint8Array = (n) => nodeRandomBytes(n);
   /** Monotonic clock in milliseconds (injected so timers can be tested). */
   now: () => number = () => performance.now();
+  /** Wall clock in milliseconds since the epoch, for certificate validity windows (injected for tests). */
+  clock: () => number = () => Date.now();
 
   /** Secure defaults. */
   static default(): SessionConfig {

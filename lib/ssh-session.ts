@@ -12,12 +12,13 @@ import { Transport, type Duplex, type SessionCloseInfo, type TransportMetrics } 
 import type { LatencyFigures } from './transport/reconnect/latency.js';
 import type { KexOutcome } from './transport/handshake.js';
 import type { NegotiatedAlgorithms } from './kex/negotiate.js';
-import type { KeyPair } from './keys/key-pair.js';
+import type { MaybeCertifiedKey } from './keys/certified-key.js';
 import type { AuthTransport } from './auth/types.js';
 import { Connection, type OpenChannelInit } from './mux/connection.js';
 import type { Channel } from './mux/channel.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from './mux/events.js';
 import type { GlobalRequestOptions, GlobalRequestReply } from './mux/global-requests.js';
+import { setChannelOwner, type ChannelOwner } from './session/channel-owner.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -53,7 +54,7 @@ export abstract class SshSession {
 
   /** The connection the session currently runs on; a reconnect replaces it. */
   protected transport: Transport;
-  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly KeyPair[] };
+  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly MaybeCertifiedKey[] };
   /** Counters of the connections the session ran on before the current one. */
   #earlier: TransportMetrics = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, keyExchanges: 0 };
   #reconnections = 0;
@@ -64,7 +65,7 @@ export abstract class SshSession {
   #resolveConnection!: (c: Connection) => void;
   #rejectConnection!: (e: unknown) => void;
 
-  protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly KeyPair[] }) {
+  protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly MaybeCertifiedKey[] }) {
     this.config = config;
     this.#transportOptions = { isServer: options.isServer, config, hostKeys: options.hostKeys };
     this.transport = this.createTransport();
@@ -223,7 +224,7 @@ export abstract class SshSession {
         return session.transport.peerExtensions;
       },
       get hostKeyBlob() {
-        return session.transport.hostKey?.publicKeyBlob;
+        return session.transport.hostKeyBlob;
       },
       disconnect: (reason, description) => void session.transport.close(reason, description),
     };
@@ -323,6 +324,7 @@ export abstract class SshSession {
   protected abstract endAuthentication(error: Error): void;
 
   #channelOpening(e: ChannelOpeningEvent): void | Promise<void> {
+    setChannelOwner(e.channel, this as ChannelOwner);
     if (this.onChannelOpening) return this.onChannelOpening(e);
     // A server without a hook accepts what Connection.channelTypes allows.
     if (!this.#connection!.channelTypes.has(e.channelType)) e.reject(3, `Unknown channel type ${e.channelType}`);

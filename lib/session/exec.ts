@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { channelOwner } from './channel-owner.js';
 
 /** Options of `serveExec`. */
 export interface ExecOptions {
@@ -42,16 +43,19 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         if (child !== undefined || !acceptEnv(e.name!)) return false;
         env[e.name!] = e.value!;
         return true;
-      case 'exec': {
-        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
-        child = await run(channel, e.command!, { ...options, env: { ...(options.env ?? process.env), ...env } });
-        return child !== undefined;
-      }
+      case 'exec':
       case 'shell': {
+        // PROTOCOL.certkeys force-command: runs instead of what was asked, which the command sees
+        // as SSH_ORIGINAL_COMMAND (as sshd does).
+        const forced = channelOwner(channel)?.forcedCommand;
+        const command = forced ?? e.command;
+        const extra = forced !== undefined && e.command !== undefined ? { SSH_ORIGINAL_COMMAND: e.command } : {};
+        if (child !== undefined) return false;
+        if (command !== undefined && !(await (options.authorize?.(command) ?? true))) return false;
         // RFC 4254 §6.5: the user's shell, reading commands from the channel. Without a pseudo-
         // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
-        if (child !== undefined || options.allowShell === false) return false;
-        child = await run(channel, undefined, { ...options, env: { ...(options.env ?? process.env), ...env } });
+        if (command === undefined && options.allowShell === false) return false;
+        child = await run(channel, command, { ...options, env: { ...(options.env ?? process.env), ...env, ...extra } });
         return child !== undefined;
       }
       case 'signal':

@@ -5,13 +5,13 @@
 import { createServer, type Server } from 'node:net';
 import { SessionConfig } from '../config.js';
 import { ServerSession } from '../server-session.js';
-import type { KeyPair } from '../keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../keys/certified-key.js';
 import type { ServerAuthenticatingHandler } from '../auth/types.js';
 import { socketToDuplex } from './socket-duplex.js';
 
 /** Host keys of a TcpServer. */
 export interface ServerCredentials {
-  hostKeys: KeyPair[];
+  hostKeys: MaybeCertifiedKey[];
 }
 
 /**
@@ -83,6 +83,7 @@ export class TcpServer {
     const session = new ServerSession(this.config, {
       hostKeys: this.credentials.hostKeys,
       reconnectableSessions: this.reconnectableSessions,
+      ...(socket.remoteAddress ? { remoteAddress: socket.remoteAddress } : {}),
     });
     session.onAuthenticating = (e) => (this.onSessionAuthenticating ? this.onSessionAuthenticating(e) : false);
     this.sessions.add(session);

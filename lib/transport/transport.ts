@@ -11,6 +11,8 @@ import { encode } from '../codec/schema.js';
 import { MessageType, Unimplemented } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../keys/certified-key.js';
+import type { Certificate } from '../keys/certificate.js';
 import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
@@ -34,7 +36,7 @@ const resolved = Promise.resolve();
 export class Transport {
   readonly isServer: boolean;
   readonly config: SessionConfig;
-  readonly hostKeys: readonly KeyPair[];
+  readonly hostKeys: readonly MaybeCertifiedKey[];
   readonly #in: Inbound;
   readonly #out: Outbound;
   #handshake: Handshake;
@@ -51,6 +53,10 @@ export class Transport {
   algorithms: NegotiatedAlgorithms | undefined;
   /** The server's host key (client: as received; server: the one that signed). */
   hostKey: KeyPair | undefined;
+  /** The host key blob of the first exchange as sent (a certificate when one was used). */
+  hostKeyBlob: Uint8Array | undefined;
+  /** Client: the server's host certificate from the first exchange, decoded but unchecked. */
+  hostCertificate: Certificate | undefined;
   /** Extensions the peer announced in EXT_INFO (RFC 8308), once received. */
   peerExtensions: Map<string, string> | undefined;
   /** Upper layers: returns false for a message nobody handles (answered with UNIMPLEMENTED). */
@@ -355,6 +361,10 @@ export class Transport {
     }
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
+    if (outcome.initial) {
+      this.hostKeyBlob = outcome.hostKeyBlob;
+      this.hostCertificate = outcome.hostCertificate;
+    }
     if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
     const interval = this.#keylessKex ? 0 : this.config.keyRotationInterval;
     this.#timers.exchangeCompleted(interval, () => this.#handshake.start());

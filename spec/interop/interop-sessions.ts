@@ -10,6 +10,7 @@ import { SessionConfig } from '../../lib/config.js';
 import { TcpServer, socketToDuplex } from '../../lib/tcp/index.js';
 import { serveExec } from '../../lib/session/exec.js';
 import type { KeyPair } from '../../lib/keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../../lib/keys/certified-key.js';
 import type { ServerAuthenticatingEvent, ServerAuthenticatingHandler } from '../../lib/auth/types.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import type { Channel } from '../../lib/mux/channel.js';
@@ -128,7 +129,7 @@ export interface ExecServer {
  * @returns the listening server
  */
 export async function startExecServer(options: {
-  hostKeys: KeyPair[];
+  hostKeys: MaybeCertifiedKey[];
   onAuthenticating: ServerAuthenticatingHandler;
   config?: SessionConfig;
   onSession?: (session: ServerSession) => void;
