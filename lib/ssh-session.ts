@@ -16,6 +16,7 @@ import type { MaybeCertifiedKey } from './keys/certified-key.js';
 import type { AuthTransport } from './auth/types.js';
 import { Connection, type OpenChannelInit } from './mux/connection.js';
 import type { Channel } from './mux/channel.js';
+import { connectAgentTarget, pipeDuplexes } from './agent/forwarding.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from './mux/events.js';
 import type { GlobalRequestOptions, GlobalRequestReply } from './mux/global-requests.js';
 
@@ -316,6 +317,12 @@ export abstract class SshSession {
       },
     );
     connection.onRequest = (e) => (this.onRequest ? this.onRequest(e) : undefined);
+    connection.onAgentChannel = async (e, target) => {
+      // Connect first: a refused agent refuses the open (connectFailed), as OpenSSH does.
+      const agent = await connectAgentTarget(target);
+      e.handled = true;
+      void pipeDuplexes(agent, e.channel).then(() => e.channel.close().catch(() => {}));
+    };
     this.#routeChannelOpens(connection);
     // Through close(): with reconnection on, a dead peer means a lost stream, not the end of the session.
     connection.onKeepAliveFailed = () => void this.close(DisconnectReason.connectionLost, 'Keepalive timed out');

@@ -142,13 +142,13 @@ export function decodeWith<T>(message: Uint8Array, type: number, what: string, r
     throw new AgentError(`Agent answered ${got} where a ${what} (${type}) was expected`);
   }
   const r = new SshReader(message, 1);
-  r.context = `Agent ${what}`;
+  r.context = `agent ${what}`;
   try {
     const value = read(r);
     r.end();
     return value;
   } catch (cause) {
     if (cause instanceof AgentError) throw cause;
-    throw new AgentError(`Malformed agent ${what}: ${(cause as Error).message}`, { cause });
+    throw new AgentError(`Malformed ${(cause as Error).message}`, { cause });
   }
 }

@@ -11,6 +11,10 @@ import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
 import { AcceptQueue } from './accept-queue.js';
 import { Channel, type ChannelHost, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
+import type { AgentForwardingTarget } from './channel-types.js';
+
+/** OpenSSH PROTOCOL §4.1: the channel type of one forwarded agent connection. */
+export const agentChannelType = 'auth-agent@openssh.com';
 import { DeliveryBatch } from './channel-requests.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
@@ -79,6 +83,12 @@ export class Connection {
   readonly #delivery = new DeliveryBatch();
   #nextId = 0;
   #error: Error | undefined;
+  #agentTarget: AgentForwardingTarget | undefined;
+  /**
+   * OpenSSH PROTOCOL §4.1: serves an `auth-agent@openssh.com` open once agent forwarding was
+   * requested on a channel (set by the session; throwing refuses the open).
+   */
+  onAgentChannel: ((e: ChannelOpeningEvent, target: AgentForwardingTarget) => Promise<void>) | undefined;
 
   constructor(transport: ConnectionTransport, options: ConnectionOptions) {
     this.#transport = transport;
@@ -94,6 +104,9 @@ export class Connection {
         if (this.#entries.get(channel.channelId)?.channel === channel) this.#entries.delete(channel.channelId);
       },
       requestService: (channel, requestType) => this.#services.forChannelRequest(channel.channelType, requestType),
+      forwardAgent: (target) => {
+        this.#agentTarget = target;
+      },
     };
     this.#hasInitialRequestExtension = options.config.protocolExtensions.includes(ProtocolExtensions.openChannelRequest);
     this.#initialSupport = this.#hasInitialRequestExtension ? 'unknown' : 'unsupported';
@@ -348,7 +361,10 @@ export class Connection {
     const event = new ChannelOpeningEvent(entry.channel, m.data);
     try {
       const service = this.#services.forChannelType(m.channelType);
-      if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
+      // Only a connection that asked for agent forwarding accepts agent channels.
+      if (m.channelType === agentChannelType && this.#agentTarget !== undefined && this.onAgentChannel) {
+        await this.onAgentChannel(event, this.#agentTarget);
+      } else if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
       else if (this.onChannelOpening !== undefined) await this.onChannelOpening(event);
       else if (!this.channelTypes.has(m.channelType) && !this.#incoming.isAwaited(m.channelType)) {
         event.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${m.channelType}`);

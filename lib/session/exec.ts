@@ -10,6 +10,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { agentChannelType } from '../mux/connection.js';
+import { listenForwardedAgent } from '../agent/forwarding.js';
+import type { AgentSocket } from '../agent/unix-socket.js';
 
 /** Options of `serveExec`. */
 export interface ExecOptions {
@@ -25,6 +28,11 @@ export interface ExecOptions {
   authorize?: (command: string) => boolean | Promise<boolean>;
   /** Whether a `shell` request starts the shell (without a pseudo-terminal); default true. */
   allowShell?: boolean;
+  /**
+   * Whether `auth-agent-req@openssh.com` (`ssh -A`) is honoured: the command then gets an
+   * `SSH_AUTH_SOCK` reaching the client's agent, removed when the channel closes. Default true.
+   */
+  allowAgentForwarding?: boolean;
   /** Most env entries one channel may set (OpenSSH ignores past 128 as well); default 128. */
   maxEnvEntries?: number;
   /** Most bytes of env names and values one channel may set; default 64 KiB. */
@@ -57,6 +65,7 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   const env = new Map<string, string>();
   let envBytes = 0;
   let child: ChildProcess | undefined;
+  let agentSocket: AgentSocket | undefined;
   const start = async (command: string | undefined): Promise<boolean> => {
     const session = channel.session;
     const count = running.get(session) ?? 0;
@@ -89,6 +98,17 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
         if (command === undefined && options.allowShell === false) return false;
         return start(command);
+      }
+      case 'auth-agent-req@openssh.com': {
+        // OpenSSH PROTOCOL §4.1: a private socket whose connections become agent channels to the client.
+        const session = channel.session as { openChannel?: (channelType: string) => Promise<Channel> };
+        if (agentSocket !== undefined || child !== undefined || options.allowAgentForwarding === false) return false;
+        if (typeof session.openChannel !== 'function') return false;
+        agentSocket = await listenForwardedAgent(() => session.openChannel!(agentChannelType));
+        const socket = agentSocket;
+        void channel.closed.then(() => socket.close(), () => socket.close());
+        env.set('SSH_AUTH_SOCK', socket.path);
+        return true;
       }
       case 'signal':
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);

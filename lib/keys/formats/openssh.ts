@@ -119,7 +119,7 @@ function parsePrivateSection(plain: Uint8Array, publicBlob: Uint8Array, encrypte
 }
 
 /** draft-miller-ssh-agent §4.2.3-4.2.6: the private fields of each key type. */
-function readPrivateFields(type: KeyType, r: SshReader): KeyObject {
+export function readPrivateFields(type: KeyType, r: SshReader): KeyObject {
   const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
   if (type === 'ssh-rsa') {
     const [n, e, d, qi, p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
@@ -160,7 +160,7 @@ function importPrivateJwk(jwk: Record<string, string>): KeyObject {
 }
 
 /** draft-miller-ssh-agent §4.2: writes the private fields of `key`. */
-function writePrivateFields(key: KeyPair, w: SshWriter): void {
+export function writePrivateFields(key: KeyPair, w: SshWriter): void {
   const jwk = key.privateKey!.export({ format: 'jwk' });
   const bytes = (name: keyof typeof jwk): Uint8Array => new Uint8Array(Buffer.from(String(jwk[name]), 'base64url'));
   w.string(key.keyType);
