@@ -2,15 +2,17 @@
  * Server-side exec and shell (RFC 4254 §6.5), opt-in: a channel request handler that runs the
  * command of an `exec` request (or the shell for `shell`) through node:child_process and wires the
  * channel to it (data -> stdin, stdout -> data, stderr -> extended data 1, exit -> exit-status or
- * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. No
- * pseudo-terminals: pty-req is refused, so a shell has no prompt or line editing.
+ * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. With the
+ * optional node-pty installed, pty-req (§6.2) and window-change (§6.7) give the command or shell a
+ * pseudo-terminal (pty.ts); without it pty-req is refused and a shell has no prompt or line editing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { ChannelPty, loginShellCommand, type TerminalServeOptions } from './pty.js';
 
 /** Options of `serveExec`. */
-export interface ExecOptions {
+export interface ExecOptions extends TerminalServeOptions {
   /** Shell that runs the command as `shell -c command`; default `/bin/sh`. */
   shell?: string;
   /** Working directory of the command; default the server's. */
@@ -21,7 +23,7 @@ export interface ExecOptions {
   acceptEnv?: (name: string) => boolean;
   /** Whether a command may run; default every command. */
   authorize?: (command: string) => boolean | Promise<boolean>;
-  /** Whether a `shell` request starts the shell (without a pseudo-terminal); default true. */
+  /** Whether a `shell` request starts the login shell; default true. */
   allowShell?: boolean;
 }
 
@@ -36,25 +38,42 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
   const env: Record<string, string> = {};
   let child: ChildProcess | undefined;
+  const pty = new ChannelPty(options);
+  const started = (): boolean => child !== undefined || pty.isStarted;
   channel.onRequest = async (e) => {
     switch (e.requestType) {
       case 'env':
-        if (child !== undefined || !acceptEnv(e.name!)) return false;
+        if (started() || !acceptEnv(e.name!)) return false;
         env[e.name!] = e.value!;
         return true;
+      case 'pty-req':
+        return !started() && (await pty.request(e.pty!));
+      case 'window-change':
+        return pty.resize(e.windowSize!);
       case 'exec': {
-        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
-        child = await run(channel, e.command!, { ...options, env: { ...(options.env ?? process.env), ...env } });
+        if (started() || !(await (options.authorize?.(e.command!) ?? true))) return false;
+        const runEnv = { ...(options.env ?? process.env), ...env };
+        if (pty.isRequested) {
+          const file = options.shell ?? '/bin/sh';
+          return pty.start(channel, { file, args: ['-c', e.command!], cwd: options.cwd, env: runEnv });
+        }
+        child = await run(channel, e.command!, { ...options, env: runEnv });
         return child !== undefined;
       }
       case 'shell': {
-        // RFC 4254 §6.5: the user's shell, reading commands from the channel. Without a pseudo-
-        // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
-        if (child !== undefined || options.allowShell === false) return false;
-        child = await run(channel, undefined, { ...options, env: { ...(options.env ?? process.env), ...env } });
+        // RFC 4254 §6.5: the user's login shell, reading commands from the channel. Without a
+        // pseudo-terminal this is what `ssh -T host` gets: no prompt, no line editing.
+        if (started() || options.allowShell === false) return false;
+        const runEnv = { ...(options.env ?? process.env), ...env };
+        if (pty.isRequested) {
+          const [file, args] = loginShellCommand(options);
+          return pty.start(channel, { file, args, cwd: options.cwd, env: runEnv });
+        }
+        child = await run(channel, undefined, { ...options, env: runEnv });
         return child !== undefined;
       }
       case 'signal':
+        if (pty.isStarted) return pty.signal(e.signal!);
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);
       default:
         return false;
@@ -62,10 +81,10 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   };
 }
 
-/** Spawns `command` (or the shell itself, reading stdin, when undefined) and wires it to the channel. */
+/** Spawns `command` (or the login shell, reading stdin, when undefined) and wires it to the channel. */
 async function run(channel: Channel, command: string | undefined, options: ExecOptions): Promise<ChildProcess | undefined> {
-  const args = command === undefined ? [] : ['-c', command];
-  const child = spawn(options.shell ?? '/bin/sh', args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
+  const [file, args] = command === undefined ? loginShellCommand(options) : [options.shell ?? '/bin/sh', ['-c', command]];
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));
     child.once('error', () => resolve(false));
