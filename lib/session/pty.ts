@@ -187,9 +187,10 @@ export class ChannelPty {
    * Runs `command` in the requested terminal and wires it to `channel`: terminal output becomes
    * channel data (pausing the terminal while the channel has no window), channel data is typed
    * into it, and its exit becomes exit-status or exit-signal, then CLOSE.
+   * @param ended called once the process exited
    * @returns false when the terminal could not be started
    */
-  start(channel: Channel, command: PtyCommand): boolean {
+  start(channel: Channel, command: PtyCommand, ended: () => void = noop): boolean {
     const pty = this.#request!;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(command.env)) if (value !== undefined) env[name] = value;
@@ -216,6 +217,7 @@ export class ChannelPty {
       return false;
     }
     this.#process = terminal;
+    terminal.onExit(ended);
     this.#wire(channel, terminal);
     return true;
   }
