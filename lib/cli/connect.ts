@@ -139,6 +139,7 @@ async function logIn(session: ClientSession, user: string, host: string, keyFile
 
 /** Starts the -L and -R forwards. */
 async function startForwards(session: ClientSession, local: PortForwardSpec[], remote: PortForwardSpec[]): Promise<void> {
+  if (local.length === 0 && remote.length === 0) return;
   const forwarding = getPortForwardingService(session);
   for (const spec of local) {
     await forwarding.forwardToRemotePort({ address: spec.bindAddress, port: spec.port }, spec.host, spec.hostPort);

@@ -90,7 +90,12 @@ export async function startServe(
         port: Number(match[1]),
         output: run.output,
         stop: async () => {
-          run.child.kill('SIGTERM');
+          // The whole group: npx runs the bin as a child of its own.
+          try {
+            process.kill(-run.child.pid!, 'SIGTERM');
+          } catch {
+            // Already gone.
+          }
           return run.result;
         },
       };

@@ -185,7 +185,7 @@ describe.skipIf(skip)('ssh-streams connect to sshd', () => {
     mkdirSync(home, { recursive: true });
     const pane = TmuxPane.start({ command: [process.execPath, CLI_PATH, ...args.map((a) => `'${a}'`)].join(' '), columns: 100, rows: 20, env: { ...process.env, HOME: home } });
     try {
-      await pane.waitFor(new RegExp(`${user.username}@127\\.0\\.0\\.1's password: $`, 'm'));
+      await pane.waitFor(new RegExp(`${user.username}@127\\.0\\.0\\.1's password:$`, 'm'));
       pane.type(password);
       pane.press('Enter');
       await pane.waitFor(/^logged-in-5$/m);

@@ -2,7 +2,7 @@
  * The package as users get it: `npm pack`, the tarball installed into a fresh folder with npm
  * (dependencies from the registry; the optional node-pty is not installed there), then
  * `npx ssh-streams --help` and `npx ssh-streams serve` from that folder, logged in to by OpenSSH.
- * Without node-pty, `ssh -tt` is told the terminal was refused and the command still runs on pipes.
+ * Without node-pty, `ssh -tt` is told the terminal was refused, and a shell runs on pipes.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ describe.skipIf(skip)('the packed package, installed with npm', () => {
   let dir: string;
   let app: string;
   let tarball: string;
-  const npx = ['npx', '--no', 'ssh-streams'];
+  const npx = ['npx', 'ssh-streams'];
 
   beforeAll(() => {
     ensureBuilt();
@@ -61,9 +61,11 @@ describe.skipIf(skip)('the packed package, installed with npm', () => {
       const login = { port: server.port, user: 'tester', password: 'packed-Secret-3', authentication: 'password' as const };
       const exec = await runSsh(['echo packed; exit 4'], login);
       expect([exec.exitCode, exec.stdout]).toEqual([4, 'packed\n']);
-      const tty = await runSsh(['tty; exit 0'], { ...login, flags: ['-tt'] });
+      // ssh -tt treats a refused terminal as fatal; a shell without one runs on pipes.
+      const tty = await runSsh(['tty'], { ...login, flags: ['-tt'] });
       expect(tty.stderr).toMatch(/PTY allocation request failed/);
-      expect(tty.stdout).toMatch(/not a tty/);
+      const shell = await runSsh([], { ...login, input: 'tty || echo no-tty; echo $((20+22)); exit 6\n' });
+      expect([shell.exitCode, shell.stdout]).toEqual([6, 'not a tty\nno-tty\n42\n']);
       await expect.poll(() => server.output().stderr).toMatch(/SSH_STREAMS_NO_PTY.*node-pty could not be loaded/);
     } finally {
       await server.stop();

@@ -24,7 +24,7 @@ function newestSource(dir: string): number {
 
 function isCurrent(): boolean {
   const marker = join(ROOT, 'dist', 'lib', 'index.js');
-  return existsSync(marker) && statSync(marker).mtimeMs >= newestSource(join(ROOT, 'lib'));
+  return existsSync(marker) && existsSync(CLI_PATH) && statSync(marker).mtimeMs >= newestSource(join(ROOT, 'lib'));
 }
 
 /** Builds dist/ unless it is newer than every file under lib/. */
@@ -33,7 +33,7 @@ export function ensureBuilt(): void {
   // flock serializes spec files; the later ones find the build current and skip it.
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const script =
-    'if [ -f dist/lib/index.js ] && [ -z "$(find lib -newer dist/lib/index.js -print -quit)" ]; then exit 0; fi; ' +
+    'if [ -f dist/lib/cli/main.js ] && [ -z "$(find lib -newer dist/lib/index.js -print -quit)" ]; then exit 0; fi; ' +
     `exec "${process.execPath}" "${tsc}" -p tsconfig.build.json`;
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   execFileSync('flock', [join(ROOT, 'dist', '.build.lock'), 'sh', '-c', script], { cwd: ROOT, stdio: 'pipe' });
