@@ -46,4 +46,11 @@ describe('Node-only parts without their Node backend', () => {
     expect(() => new tcp.TcpServer()).toThrow(/TcpServer needs node:net.*webSocketToDuplex/);
     expect(() => tcp.socketToDuplex()).toThrow(/socketToDuplex needs node:net/);
   });
+
+  it('the browser ssh-streams/sftp imports cleanly and its server stand-ins throw an SshError', async () => {
+    const sftp = await import('../../lib/sftp/index.browser.js');
+    expect(typeof sftp.SftpClient.open).toBe('function');
+    expect(thrownBy(() => sftp.serveSftp())?.name).toBe('SshError');
+    expect(() => sftp.runSftpServer()).toThrow(/runSftpServer serves files through node:fs/);
+  });
 });
