@@ -43,18 +43,6 @@ export const notYetPortable: readonly string[] = [
   'lib/cipher/hmac-sha2.ts',
   'lib/cipher/poly1305.ts',
   'lib/compression/sync-zlib.ts',
-  // Key pairs and key formats (the key suite seam).
-  'lib/keys/fingerprint.ts',
-  'lib/keys/formats/bcrypt-pbkdf.ts',
-  'lib/keys/formats/consistency.ts',
-  'lib/keys/formats/jwk.ts',
-  'lib/keys/formats/openssh.ts',
-  'lib/keys/formats/pem.ts',
-  'lib/keys/formats/pkcs8.ts',
-  'lib/keys/formats/ssh2-private.ts',
-  'lib/keys/import-key.ts',
-  'lib/keys/key-pair.ts',
-  'lib/keys/known-hosts.ts',
   // Key exchange, hashes, randomness.
   'lib/config.ts',
   'lib/kex/curve25519.ts',
