@@ -4,4 +4,7 @@
  * layer owns the small interface it needs and its own `install…` function; this file only wires
  * the Node implementations in, once.
  */
-export {};
+import { installKeySuite } from '../keys/suite.js';
+import { nodeKeySuite } from '../keys/suites/node.js';
+
+installKeySuite(nodeKeySuite);
