@@ -4,7 +4,7 @@
  * `-D [bind_address:]port`. IPv6 addresses go in brackets (`[::1]:8080:[::1]:80`). Parsing only;
  * connect.ts starts the forwards.
  */
-import { SshError } from '../index.js';
+import { SshError } from '../index.node.js';
 
 /** A parsed `-L` or `-R` argument. */
 export interface PortForwardSpec {

@@ -6,8 +6,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { KeyPair } from '../index.js';
-import { exportPublicKey, getFingerprint, KeyFormat, knownHostsMatches, parseKnownHostsLine, type KnownHostsEntry } from '../keys/index.js';
+import type { KeyPair } from '../index.node.js';
+import { exportPublicKey, getFingerprint, KeyFormat, knownHostsMatches, parseKnownHostsLine, type KnownHostsEntry } from '../keys/index.node.js';
 
 /** ssh_config(5) StrictHostKeyChecking values. */
 export const HOST_KEY_POLICIES = ['ask', 'accept-new', 'yes', 'no'] as const;

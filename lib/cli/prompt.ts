@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { SshError } from '../index.js';
+import { SshError } from '../index.node.js';
 
 /** Options of {@link askTerminal}. */
 export interface AskOptions {

@@ -9,11 +9,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateKeyPair, serveExec, SessionConfig, SshError, type Channel, type KeyPair, type ServerAuthenticatingEvent } from '../index.js';
-import { exportPrivateKey, getFingerprint, importKeyFile, KeyFormat, parseAuthorizedKeysLine } from '../keys/index.js';
+import { generateKeyPair, serveExec, SessionConfig, SshError, type Channel, type KeyPair, type ServerAuthenticatingEvent } from '../index.node.js';
+import { exportPrivateKey, getFingerprint, importKeyFile, KeyFormat, parseAuthorizedKeysLine } from '../keys/index.node.js';
 import { TcpServer } from '../tcp/index.js';
-import { addPortForwardingService, PortForwardRequestEvent } from '../forwarding/index.js';
-import { runSftpServer } from '../sftp/index.js';
+import { addPortForwardingService, PortForwardRequestEvent } from '../forwarding/index.node.js';
+import { runSftpServer } from '../sftp/index.node.js';
 
 /** The environment variable holding the password `serve` accepts. */
 export const PASSWORD_VARIABLE = 'SSH_STREAMS_PASSWORD';

@@ -8,9 +8,10 @@
  * What a peer can make it hold is capped: env entries (count and bytes per channel) and commands
  * running at once per session (OpenSSH's MaxSessions); requests past a cap get CHANNEL_FAILURE.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { childProcess, requireChildProcess } from './process-backend.js';
 import { ChannelPty, loginShellCommand, type TerminalServeOptions } from './pty.js';
 
 /** Options of `serveExec`. */
@@ -50,9 +51,12 @@ const envSize = (name: string, value: string): number => Buffer.byteLength(name)
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
+ * node:child_process is imported on first use.
+ * @throws SshError where the runtime has no child processes (the browser build)
  * @example for await (const ch of server.channels) serveExec(ch, { authorize: (cmd) => cmd === 'uptime' });
  */
 export function serveExec(channel: Channel, options: ExecOptions = {}): void {
+  requireChildProcess('serveExec');
   const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
   const maxEnvEntries = options.maxEnvEntries ?? execLimits.maxEnvEntries;
   const maxEnvBytes = options.maxEnvBytes ?? execLimits.maxEnvBytes;
@@ -69,7 +73,7 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
     const ended = (): void => void running.set(session, (running.get(session) ?? 1) - 1);
     const runEnv = { ...(options.env ?? process.env), ...Object.fromEntries(env) };
     if (pty.isRequested) {
-      const [file, args] = commandLine(command, options);
+      const [file, args] = await commandLine(command, options);
       const ok = pty.start(channel, { file, args, cwd: options.cwd, env: runEnv }, ended);
       if (!ok) ended();
       return ok;
@@ -111,13 +115,14 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
 }
 
 /** `shell -c command`, or the login shell for a `shell` request (command undefined). */
-function commandLine(command: string | undefined, options: ExecOptions): [string, string[]] {
+async function commandLine(command: string | undefined, options: ExecOptions): Promise<[string, string[]]> {
   return command === undefined ? loginShellCommand(options) : [options.shell ?? '/bin/sh', ['-c', command]];
 }
 
 /** Spawns `command` (or the login shell, reading stdin, when undefined) and wires it to the channel. */
 async function run(channel: Channel, command: string | undefined, options: ExecOptions): Promise<ChildProcess | undefined> {
-  const [file, args] = commandLine(command, options);
+  const [file, args] = await commandLine(command, options);
+  const { spawn } = await childProcess();
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));

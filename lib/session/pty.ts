@@ -5,7 +5,7 @@
  * told so once, by a warning) and commands run on pipes as before. Owns one channel's terminal and
  * its process; which request does what stays in exec.ts.
  */
-import { constants, userInfo } from 'node:os';
+import type * as OsModule from 'node:os';
 import type { Channel } from '../mux/channel.js';
 import type { PtyOptions, WindowSize } from '../codec/messages/session-requests.js';
 import { terminalModesToStty } from './terminal-modes.js';
@@ -67,8 +67,12 @@ export interface PtyCommand {
   env: Record<string, string | undefined>;
 }
 
-// A variable, not a literal, so that bundlers leave the optional dependency alone.
+// Variables, not literals, so that bundlers leave these Node-only modules alone (a browser build
+// imports this file through serveExec, which fails there before any of them is needed).
 const NODE_PTY = 'node-pty';
+const NODE_OS = 'node:os';
+let nodeOs: Promise<typeof OsModule> | undefined;
+const os = (): Promise<typeof OsModule> => (nodeOs ??= import(NODE_OS) as Promise<typeof OsModule>);
 let nodePty: Promise<PtyModule> | undefined;
 let warned = false;
 const noop = (): void => {};
@@ -100,11 +104,11 @@ function warnNoPty(error: unknown): void {
  * The login shell and its argument for a `shell` request (RFC 4254 §6.5: "the user's default shell").
  * @returns `[file, ['-l']]`
  */
-export function loginShellCommand(options: TerminalServeOptions): [string, string[]] {
+export async function loginShellCommand(options: TerminalServeOptions): Promise<[string, string[]]> {
   let shell = options.loginShell;
   if (shell === undefined) {
     try {
-      shell = userInfo().shell ?? undefined;
+      shell = (await os()).userInfo().shell ?? undefined;
     } catch {
       // No password database entry for this uid (some containers): fall back below.
     }
@@ -113,9 +117,9 @@ export function loginShellCommand(options: TerminalServeOptions): [string, strin
 }
 
 /** RFC 4254 §6.10: a signal number as its name without "SIG", or undefined when not a signal. */
-function signalName(signal: number | undefined): string | undefined {
+function signalName(signals: Record<string, number>, signal: number | undefined): string | undefined {
   if (!signal) return undefined;
-  const name = Object.entries(constants.signals).find(([, number]) => number === signal)?.[0];
+  const name = Object.entries(signals).find(([, number]) => number === signal)?.[0];
   return name?.replace(/^SIG/, '') ?? String(signal);
 }
 
@@ -126,6 +130,8 @@ const SERVER_TERMINAL_VARIABLES = ['COLUMNS', 'LINES', 'TERMCAP', 'TMUX', 'TMUX_
 export class ChannelPty {
   readonly #options: TerminalServeOptions;
   #module: PtyModule | undefined;
+  /** Signal numbers by name (node:os constants), loaded with node-pty. */
+  #signals: Record<string, number> = {};
   #request: Required<PtyOptions> | undefined;
   #process: PtyProcess | undefined;
   #exited = false;
@@ -152,6 +158,7 @@ export class ChannelPty {
     if (this.#options.allowPty === false || this.#process !== undefined) return false;
     try {
       this.#module ??= await (this.#options.loadPty ?? importNodePty)();
+      this.#signals = (await os()).constants.signals;
     } catch (error) {
       warnNoPty(error);
       return false;
@@ -174,7 +181,7 @@ export class ChannelPty {
    */
   signal(name: string): boolean {
     const signal = `SIG${name}`;
-    if (this.#process === undefined || this.#exited || !(signal in constants.signals)) return false;
+    if (this.#process === undefined || this.#exited || !(signal in this.#signals)) return false;
     try {
       process.kill(this.#process.pid, signal);
       return true;
@@ -239,7 +246,7 @@ export class ChannelPty {
       void (async () => {
         await written.catch(noop);
         await writer.close().catch(noop);
-        const exitSignal = signalName(signal);
+        const exitSignal = signalName(this.#signals, signal);
         await channel.close(exitSignal !== undefined ? { exitSignal } : { exitStatus: exitCode });
       })();
     });
