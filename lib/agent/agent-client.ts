@@ -12,6 +12,7 @@ import { isCertifiedKey, type MaybeCertifiedKey } from '../keys/certified-key.js
 import { writePrivateFields } from '../keys/formats/openssh.js';
 import type { AgentIdentity, AuthenticationAgent } from '../auth/types.js';
 import { AgentError } from './agent-error.js';
+import { agentSockets } from './socket-backend.js';
 import {
   AgentFramer,
   AgentMessage,
@@ -66,8 +67,7 @@ export class AgentClient implements AuthenticationAgent {
    * @throws AgentError when the socket cannot be reached
    */
   static async connect(socketPath: string, options: AgentClientOptions = {}): Promise<AgentClient> {
-    const { connectUnixSocket } = await import('./unix-socket.js');
-    return new AgentClient(await connectUnixSocket(socketPath), options);
+    return new AgentClient(await agentSockets().connect(socketPath), options);
   }
 
   /** draft-miller-ssh-agent §3.5: the identities the agent holds (keys of unsupported types are skipped). */

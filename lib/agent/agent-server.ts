@@ -9,7 +9,7 @@ import { SshReader } from '../codec/wire.js';
 import { KeyPair, type KeyType, type PublicKeyAlgorithmName } from '../keys/key-pair.js';
 import { isCertifiedKey, keyOf, type MaybeCertifiedKey } from '../keys/certified-key.js';
 import { readPrivateFields } from '../keys/formats/openssh.js';
-import type { AgentSocket } from './unix-socket.js';
+import { agentSockets, type AgentSocket } from './socket-backend.js';
 import {
   AgentFramer,
   AgentMessage,
@@ -89,8 +89,7 @@ export class AgentServer {
    * @returns the socket path and a close function that removes it
    */
   async listen(): Promise<AgentSocket> {
-    const { listenUnixSocket } = await import('./unix-socket.js');
-    return listenUnixSocket((duplex) => void this.serve(duplex));
+    return agentSockets().listen((duplex) => void this.serve(duplex));
   }
 
   /** Answers one request (type byte first) with a framed reply. */
@@ -120,8 +119,8 @@ export class AgentServer {
         if (locked) return undefined;
         const { key, comment } = decodeWith(message, type, 'add identity', (r) => {
           const keyType = r.utf8() as KeyType;
-          const privateKey = readPrivateFields(keyType, r);
-          return { key: KeyPair.fromPrivateKey(privateKey), comment: r.utf8() };
+          const material = readPrivateFields(keyType, r);
+          return { key: new KeyPair({ material }), comment: r.utf8() };
         });
         this.addKey(key, comment);
         return success;

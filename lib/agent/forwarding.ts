@@ -7,7 +7,7 @@
 import type { Duplex } from '../transport/transport.js';
 import type { Channel } from '../mux/channel.js';
 import type { AgentForwardingTarget } from '../mux/channel-types.js';
-import type { AgentSocket } from './unix-socket.js';
+import { agentSockets, type AgentSocket } from './socket-backend.js';
 
 const noop = (): void => {};
 
@@ -22,8 +22,7 @@ export async function pipeDuplexes(a: Duplex, b: Duplex): Promise<void> {
  */
 export async function connectAgentTarget(target: AgentForwardingTarget): Promise<Duplex> {
   if (typeof target !== 'string') return target();
-  const { connectUnixSocket } = await import('./unix-socket.js');
-  return connectUnixSocket(target);
+  return agentSockets().connect(target);
 }
 
 /**
@@ -31,8 +30,7 @@ export async function connectAgentTarget(target: AgentForwardingTarget): Promise
  * channel with `openChannel` and is piped to it. Close it when the session channel closes.
  */
 export async function listenForwardedAgent(openChannel: () => Promise<Channel>): Promise<AgentSocket> {
-  const { listenUnixSocket } = await import('./unix-socket.js');
-  return listenUnixSocket((duplex) => {
+  return agentSockets().listen((duplex) => {
     void (async () => {
       let channel: Channel;
       try {

@@ -1,7 +1,7 @@
 /**
  * Node's Unix sockets for the agent: dialling `SSH_AUTH_SOCK` and listening on a fresh socket in a
- * private temporary directory (for forwarded agents). Loaded lazily, so the agent protocol itself
- * imports nothing from Node.
+ * private temporary directory (for forwarded agents). Only the Node platform file imports this,
+ * so the agent protocol itself imports nothing from Node.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Duplex } from '../transport/transport.js';
 import { socketToDuplex } from '../tcp/socket-duplex.js';
 import { AgentError } from './agent-error.js';
+import type { AgentSocket, AgentSocketBackend } from './socket-backend.js';
 
 /**
  * Connects to a Unix socket.
@@ -24,13 +25,6 @@ export async function connectUnixSocket(path: string): Promise<Duplex> {
   return socketToDuplex(socket);
 }
 
-/** A listening agent socket. */
-export interface AgentSocket {
-  /** The socket path, for `SSH_AUTH_SOCK`. */
-  readonly path: string;
-  /** Stops listening, closes open connections and removes the directory. */
-  close(): Promise<void>;
-}
 
 /**
  * Listens on `agent.<pid>` in a new mode-0700 temporary directory (as sshd does) and hands each
@@ -65,3 +59,6 @@ export async function listenUnixSocket(onConnection: (duplex: Duplex) => void): 
       })()),
   };
 }
+
+/** The Node socket backend of the agent. */
+export const nodeAgentSockets: AgentSocketBackend = { connect: connectUnixSocket, listen: listenUnixSocket };

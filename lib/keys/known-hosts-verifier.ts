@@ -81,6 +81,22 @@ export function checkKnownHosts(text: string, host: KnownHost, event: HostKeyEve
   return { status: 'unknown', reason: `No ${publicKey.keyType} host key of ${name} is known` };
 }
 
+/** The file functions the verifier uses (node:fs/promises, installed by the Node platform file). */
+export interface KnownHostsFiles {
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  appendFile(path: string, data: string, options: { mode: number }): Promise<void>;
+}
+
+let files: KnownHostsFiles | undefined;
+
+/**
+ * Installs the file backend of `knownHostsVerifier`; called once by the Node platform file.
+ * @param fs node:fs/promises, or a runtime's compatible module
+ */
+export function installKnownHostsFiles(fs: KnownHostsFiles): void {
+  files = fs;
+}
+
 /** Options of `knownHostsVerifier`. */
 export interface KnownHostsVerifierOptions extends KnownHost {
   /** The known_hosts file (e.g. `~/.ssh/known_hosts`); a missing file is an empty one. */
@@ -95,12 +111,13 @@ export interface KnownHostsVerifierOptions extends KnownHost {
 
 /**
  * A ready `client.onAuthenticating` handler that checks the server's host key against a
- * known_hosts file. Node only (reads and appends the file with node:fs, loaded lazily).
+ * known_hosts file. Node only (reads and appends the file with node:fs); elsewhere use `checkKnownHosts`.
  * @example client.onAuthenticating = knownHostsVerifier({ path: `${homedir()}/.ssh/known_hosts`, host, port, strictHostKeyChecking: 'accept-new' });
  */
 export function knownHostsVerifier(options: KnownHostsVerifierOptions): (event: HostKeyEvent) => Promise<boolean> {
   return async (event) => {
-    const fs = await import('node:fs/promises');
+    const fs = files;
+    if (!fs) throw new KeyError('knownHostsVerifier reads a file with node:fs, which this runtime does not have (browser build): use checkKnownHosts');
     let text = '';
     try {
       text = await fs.readFile(options.path, 'utf8');

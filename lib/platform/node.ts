@@ -4,4 +4,22 @@
  * layer owns the small interface it needs and its own `install…` function; this file only wires
  * the Node implementations in, once.
  */
-export {};
+import { installKeySuite } from '../keys/suite.js';
+import { nodeKeySuite } from '../keys/suites/node.js';
+
+installKeySuite(nodeKeySuite);
+
+// Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
+import * as nodeNet from 'node:net';
+import { installNet } from '../forwarding/net-backend.js';
+import { installChildProcess } from '../session/process-backend.js';
+installNet(nodeNet);
+installChildProcess(() => import('node:child_process'));
+
+// The agent's Unix sockets (SSH_AUTH_SOCK, forwarded agents) and the known_hosts file of clients.
+import * as nodeFsPromises from 'node:fs/promises';
+import { installAgentSockets } from '../agent/socket-backend.js';
+import { nodeAgentSockets } from '../agent/unix-socket.js';
+import { installKnownHostsFiles } from '../keys/known-hosts-verifier.js';
+installAgentSockets(nodeAgentSockets);
+installKnownHostsFiles(nodeFsPromises);

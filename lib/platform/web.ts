@@ -3,4 +3,7 @@
  * each browser entry point (the `browser` export condition). Nothing reachable from here may import
  * a `node:` module.
  */
-export {};
+import { installKeySuite } from '../keys/suite.js';
+import { webKeySuite } from '../keys/suites/web.js';
+
+installKeySuite(webKeySuite);

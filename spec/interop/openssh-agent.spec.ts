@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../lib/agent/agent-client.js';
 import { AgentServer } from '../../lib/agent/agent-server.js';
-import type { AgentSocket } from '../../lib/agent/unix-socket.js';
+import type { AgentSocket } from '../../lib/agent/socket-backend.js';
 import { importKeyFile } from '../../lib/keys/index.js';
 import { getFingerprint } from '../../lib/keys/fingerprint.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
