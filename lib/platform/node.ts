@@ -4,4 +4,10 @@
  * layer owns the small interface it needs and its own `install…` function; this file only wires
  * the Node implementations in, once.
  */
-export {};
+import { installCipherSuite } from '../cipher/suite.js';
+import { nodeCipherSuite } from '../cipher/suites/node.js';
+import { installZlibBackend } from '../compression/zlib-engine.js';
+import { nodeZlibBackend } from '../compression/sync-zlib.js';
+
+installCipherSuite(nodeCipherSuite);
+installZlibBackend(nodeZlibBackend);

@@ -3,4 +3,7 @@
  * each browser entry point (the `browser` export condition). Nothing reachable from here may import
  * a `node:` module.
  */
-export {};
+import { installCipherSuite } from '../cipher/suite.js';
+import { webCipherSuite } from '../cipher/suites/web.js';
+
+installCipherSuite(webCipherSuite);
