@@ -42,8 +42,7 @@ export abstract class SshSession {
   readonly closed: Promise<SessionCloseInfo>;
   /** Handles the peer's global requests (RFC 4254 §4); truthy = SUCCESS. */
   onRequest: RequestHandler<RequestEvent> | undefined;
-  /** Decides the peer's channel opens; reject with `e.reject(reason, description)`. */
-  onChannelOpening: ((e: ChannelOpeningEvent) => void | Promise<void>) | undefined;
+  #onChannelOpening: ((e: ChannelOpeningEvent) => void | Promise<void>) | undefined;
   /** Called when a key exchange completes (the first one and every re-key). */
   onKeyExchange: ((outcome: KexOutcome) => void) | undefined;
   /** Called when the byte stream is lost and the session (reconnection on) waits for a reconnect. */
@@ -79,6 +78,20 @@ export abstract class SshSession {
     });
     this.#connectionReady.catch(() => {});
     this.#attach(this.transport);
+  }
+
+  /**
+   * Decides the peer's channel opens; reject with `e.reject(reason, description)`. Takes effect
+   * whenever it is set, before or after authentication. Without it a server accepts the types of
+   * `connection.channelTypes` and a client only what it awaits with `acceptChannel(type)`.
+   */
+  get onChannelOpening(): ((e: ChannelOpeningEvent) => void | Promise<void>) | undefined {
+    return this.#onChannelOpening;
+  }
+
+  set onChannelOpening(handler: ((e: ChannelOpeningEvent) => void | Promise<void>) | undefined) {
+    this.#onChannelOpening = handler;
+    if (this.#connection) this.#routeChannelOpens(this.#connection);
   }
 
   /** H of the first key exchange (RFC 4253 §7.2); undefined before connect. */
@@ -303,7 +316,7 @@ export abstract class SshSession {
       },
     );
     connection.onRequest = (e) => (this.onRequest ? this.onRequest(e) : undefined);
-    connection.onChannelOpening = this.onChannelOpening || this.transport.isServer ? (e) => this.#channelOpening(e) : undefined;
+    this.#routeChannelOpens(connection);
     // Through close(): with reconnection on, a dead peer means a lost stream, not the end of the session.
     connection.onKeepAliveFailed = () => void this.close(DisconnectReason.connectionLost, 'Keepalive timed out');
     this.#connection = connection;
@@ -322,8 +335,16 @@ export abstract class SshSession {
   /** Ends the authentication side with the session's error. */
   protected abstract endAuthentication(error: Error): void;
 
+  /**
+   * A server always decides opens here; a client only while a handler is set, since without one
+   * the connection's own rule (accept what `acceptChannel(type)` awaits) applies.
+   */
+  #routeChannelOpens(connection: Connection): void {
+    connection.onChannelOpening = this.#onChannelOpening || this.transport.isServer ? (e) => this.#channelOpening(e) : undefined;
+  }
+
   #channelOpening(e: ChannelOpeningEvent): void | Promise<void> {
-    if (this.onChannelOpening) return this.onChannelOpening(e);
+    if (this.#onChannelOpening) return this.#onChannelOpening(e);
     // A server without a hook accepts what Connection.channelTypes allows.
     if (!this.#connection!.channelTypes.has(e.channelType)) e.reject(3, `Unknown channel type ${e.channelType}`);
   }

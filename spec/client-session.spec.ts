@@ -4,7 +4,7 @@ import { ClientSession } from '../lib/client-session.js';
 import { ServerSession } from '../lib/server-session.js';
 import { SessionConfig } from '../lib/config.js';
 import { generateKeyPair } from '../lib/keys/key-pair.js';
-import { HostKeyError, SshError } from '../lib/errors.js';
+import { ChannelOpenError, HostKeyError, SshError } from '../lib/errors.js';
 import { serveExec } from '../lib/session/exec.js';
 import type { Channel } from '../lib/mux/channel.js';
 import { duplexPair, readAll } from './helpers/pipes.js';
@@ -263,5 +263,22 @@ describe('ClientSession re-keying on a timer', () => {
     expect(client.metrics.keyExchanges).toBeGreaterThanOrEqual(4);
     expect(client.isConnected).toBe(true);
     await client.close();
+  });
+
+  it('applies a client onChannelOpening handler set after authentication', async () => {
+    const pair = await sessionPair();
+    const seen: string[] = [];
+    pair.client.onChannelOpening = (e) => {
+      seen.push(e.channelType);
+      e.reject(1, 'refused by the late handler');
+    };
+    const refused = await pair.server.openChannel('late@example.com').catch((e) => e);
+    expect(refused).toBeInstanceOf(ChannelOpenError);
+    expect(refused.description).toBe('refused by the late handler');
+    expect(seen).toEqual(['late@example.com']);
+    pair.client.onChannelOpening = undefined;
+    const unknown = await pair.server.openChannel('late@example.com').catch((e) => e);
+    expect(unknown.description).toBe('Unknown channel type late@example.com');
+    await pair.client.close();
   });
 });

@@ -46,4 +46,22 @@ describe('pipeSession', () => {
     await piping;
     expect(front.server.isClosed).toBe(true);
   });
+
+  it('relays channels that the back end opens when the back end is a ClientSession', async () => {
+    // The back end's peer (a server) opens a channel towards the relay's client session, as
+    // `ssh -R` does with forwarded-tcpip: pipeSession sets onChannelOpening after authentication.
+    const front = await sessionPair();
+    const back = await sessionPair();
+    const piping = pipeSession(front.server, back.client);
+    const accepted = front.client.acceptChannel('forwarded@example.com');
+    const far = await back.server.openChannel('forwarded@example.com');
+    const near = await accepted;
+    const w = far.writable.getWriter();
+    await w.write(new TextEncoder().encode('through the relay'));
+    await w.close();
+    expect(new TextDecoder().decode(await readAll(near.readable))).toBe('through the relay');
+    await back.server.close();
+    await piping;
+  });
+
 });

@@ -133,7 +133,7 @@ class EncryptAndMacOpeningKey implements OpeningKey {
       this.#prefixPlain = this.#stream.update(prefix.subarray(0, this.lengthPrefixBytes));
       packetLength = readUint32(this.#prefixPlain);
     }
-    checkPacketLength(packetLength, this.#blockSize, this.#etm);
+    checkPacketLength(packetLength, this.#blockSize, this.#etm, this.#stream === undefined);
     this.#pendingSequence = sequence;
     this.#pendingLength = packetLength;
     return packetLength;

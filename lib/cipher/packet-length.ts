@@ -22,9 +22,13 @@ const MIN_PACKET_LENGTH = 5;
  * @param packetLength the decoded uint32
  * @param blockSize the alignment the sender had to meet
  * @param lengthExcluded true when the 4-byte length is outside the alignment (EtM, AEAD)
+ * @param cleartext true while no cipher protects the direction: the Go edition of Dev Tunnels SSH
+ *   then aligns `packet_length` alone rather than `packet_length + 4`. Alignment only matters to a
+ *   block cipher, so either form is accepted there (ARCHITECTURE.md, "Peer quirks"); once a cipher
+ *   is in place the RFC's rule holds without exception.
  * @throws ProtocolError (PROTOCOL_ERROR) naming the length
  */
-export function checkPacketLength(packetLength: number, blockSize: number, lengthExcluded: boolean): number {
+export function checkPacketLength(packetLength: number, blockSize: number, lengthExcluded: boolean, cleartext = false): number {
   if (packetLength < MIN_PACKET_LENGTH || packetLength > MAX_PACKET_LENGTH) {
     throw new ProtocolError(
       `Invalid packet_length ${packetLength} (allowed ${MIN_PACKET_LENGTH} to ${MAX_PACKET_LENGTH})`,
@@ -32,7 +36,7 @@ export function checkPacketLength(packetLength: number, blockSize: number, lengt
     );
   }
   const aligned = lengthExcluded ? packetLength : packetLength + 4;
-  if (aligned % blockSize !== 0) {
+  if (aligned % blockSize !== 0 && !(cleartext && packetLength % blockSize === 0)) {
     throw new ProtocolError(
       `Invalid packet_length ${packetLength}: ${lengthExcluded ? 'it' : 'it plus 4'} is not a multiple of the block size ${blockSize}`,
       DisconnectReason.protocolError,

@@ -39,6 +39,8 @@ export interface ChannelRequestService {
 
 /** What a channel needs from its connection. */
 export interface ChannelHost {
+  /** The session the channel belongs to (the connection itself when it has no session). */
+  readonly owner: object;
   send(payload: Uint8Array): Promise<void>;
   /** The channel sent CLOSE: its id leaves the channel table. */
   release(channel: Channel): void;

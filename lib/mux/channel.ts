@@ -122,6 +122,14 @@ export class Channel {
     return this.#receiver.stderr;
   }
 
+  /**
+   * The session this channel belongs to (a ClientSession or ServerSession; the Connection when
+   * one was built without a session). Per-session limits, such as serveExec's, are keyed on it.
+   */
+  get session(): object {
+    return this.#host.owner;
+  }
+
   /** The peer's channel number, once the open is confirmed. */
   get remoteChannelId(): number | undefined {
     return this.#remoteId;

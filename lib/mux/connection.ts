@@ -88,6 +88,7 @@ export class Connection {
     this.#globals = new GlobalRequests(send);
     this.#services = new Services(options.config.services, options.owner);
     this.#host = {
+      owner: typeof options.owner === 'object' && options.owner !== null ? options.owner : this,
       send,
       release: (channel) => {
         if (this.#entries.get(channel.channelId)?.channel === channel) this.#entries.delete(channel.channelId);

@@ -3,7 +3,9 @@
  * command of an `exec` request (or the shell for `shell`) through node:child_process and wires the
  * channel to it (data -> stdin, stdout -> data, stderr -> extended data 1, exit -> exit-status or
  * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. No
- * pseudo-terminals: pty-req is refused, so a shell has no prompt or line editing.
+ * pseudo-terminals: pty-req is refused, so a shell has no prompt or line editing. What a peer
+ * can make it hold is capped: env entries (count and bytes per channel) and commands running at
+ * once per session (OpenSSH's MaxSessions); requests past a cap get CHANNEL_FAILURE.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -23,10 +25,26 @@ export interface ExecOptions {
   authorize?: (command: string) => boolean | Promise<boolean>;
   /** Whether a `shell` request starts the shell (without a pseudo-terminal); default true. */
   allowShell?: boolean;
+  /** Most env entries one channel may set (OpenSSH ignores past 128 as well); default 128. */
+  maxEnvEntries?: number;
+  /** Most bytes of env names and values one channel may set; default 64 KiB. */
+  maxEnvBytes?: number;
+  /**
+   * Most commands and shells running at once in one session, counted across its channels (as
+   * OpenSSH's MaxSessions bounds a connection); default 10.
+   */
+  maxCommandsPerSession?: number;
 }
+
+/** Defaults of the `ExecOptions` caps. */
+const execLimits = { maxEnvEntries: 128, maxEnvBytes: 64 * 1024, maxCommandsPerSession: 10 } as const;
+
+/** Commands running per session (keyed on `channel.session`). */
+const running = new WeakMap<object, number>();
 
 const noop = (): void => {};
 const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
+const envSize = (name: string, value: string): number => Buffer.byteLength(name) + Buffer.byteLength(value);
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
@@ -34,26 +52,40 @@ const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.star
  */
 export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
-  const env: Record<string, string> = {};
+  const maxEnvEntries = options.maxEnvEntries ?? execLimits.maxEnvEntries;
+  const maxEnvBytes = options.maxEnvBytes ?? execLimits.maxEnvBytes;
+  const env = new Map<string, string>();
+  let envBytes = 0;
   let child: ChildProcess | undefined;
+  const start = async (command: string | undefined): Promise<boolean> => {
+    const session = channel.session;
+    const count = running.get(session) ?? 0;
+    if (count >= (options.maxCommandsPerSession ?? execLimits.maxCommandsPerSession)) return false;
+    running.set(session, count + 1);
+    const ended = (): void => void running.set(session, (running.get(session) ?? 1) - 1);
+    child = await run(channel, command, { ...options, env: { ...(options.env ?? process.env), ...Object.fromEntries(env) } });
+    if (child === undefined) ended();
+    else child.once('close', ended);
+    return child !== undefined;
+  };
   channel.onRequest = async (e) => {
     switch (e.requestType) {
-      case 'env':
+      case 'env': {
         if (child !== undefined || !acceptEnv(e.name!)) return false;
-        env[e.name!] = e.value!;
+        const bytes = envSize(e.name!, e.value!) - (env.has(e.name!) ? envSize(e.name!, env.get(e.name!)!) : 0);
+        if ((!env.has(e.name!) && env.size >= maxEnvEntries) || envBytes + bytes > maxEnvBytes) return false;
+        env.set(e.name!, e.value!);
+        envBytes += bytes;
         return true;
-      case 'exec': {
-        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
-        child = await run(channel, e.command!, { ...options, env: { ...(options.env ?? process.env), ...env } });
-        return child !== undefined;
       }
-      case 'shell': {
+      case 'exec':
+        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
+        return start(e.command!);
+      case 'shell':
         // RFC 4254 §6.5: the user's shell, reading commands from the channel. Without a pseudo-
         // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
         if (child !== undefined || options.allowShell === false) return false;
-        child = await run(channel, undefined, { ...options, env: { ...(options.env ?? process.env), ...env } });
-        return child !== undefined;
-      }
+        return start(undefined);
       case 'signal':
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);
       default:
@@ -112,10 +144,21 @@ async function pumpIn(source: ReadableStream<Uint8Array>, sink: Writable): Promi
       const { value, done } = await reader.read();
       if (done) break;
       if (sink.destroyed) return;
-      if (!sink.write(value)) await new Promise((resolve) => sink.once('drain', resolve).once('close', resolve));
+      if (!sink.write(value)) await drained(sink);
     }
     sink.end();
   } finally {
     reader.releaseLock();
   }
+}
+
+/** Resolves on the sink's 'drain' or 'close', whichever comes first, leaving no listener behind. */
+function drained(sink: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      sink.off('drain', done).off('close', done);
+      resolve();
+    };
+    sink.on('drain', done).on('close', done);
+  });
 }

@@ -45,6 +45,11 @@ export interface HandshakeHost {
   readonly serverVersion: string;
   /** Writes a transport/kex message now, bypassing the kex gate. */
   sendKexMessage(payload: Uint8Array): void;
+  /**
+   * Writes our NEWKEYS now; after the first one, RFC 8308 §2.4 wants EXT_INFO as the very next
+   * packet, so the host sends it in the same write.
+   */
+  sendNewKeys(payload: Uint8Array, initial: boolean): void;
   /** Keys for the next inbound NEWKEYS, with the sequence reset rule and compression name. */
   prepareInbound(opening: OpeningKey, resetSequence: boolean, compression: string): void;
   /** Keys for the next outbound NEWKEYS, with the sequence reset rule and compression name. */
@@ -328,7 +333,7 @@ export class Handshake {
     this.#host.prepareOutbound(keys.sealing, this.strict, isServer ? compressionServerToClient : compressionClientToServer);
     this.#phase = 'awaitingNewKeys';
     this.#newKeysSent = true;
-    this.#host.sendKexMessage(encode(NewKeys, {}));
+    this.#host.sendNewKeys(encode(NewKeys, {}), this.completed === 0);
     this.#maybeComplete();
   }
 

@@ -5,6 +5,7 @@
  * transport's business; with session reconnection on, every packet passes the reconnect state.
  */
 import { MessageType } from '../codec/messages/transport.js';
+import { concatBytes } from '../codec/wire.js';
 import type { PacketWriter } from './packet-writer.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
 
@@ -82,6 +83,18 @@ export class Outbound {
 
   /** RFC 4253 §6: seals one message and hands it to the byte stream. */
   write(message: Uint8Array): void {
+    this.#emit(this.#seal(message));
+  }
+
+  /**
+   * Seals several messages in order and hands them to the byte stream as one chunk, so they
+   * leave together (RFC 8308 §2.4: NEWKEYS and the EXT_INFO that must follow it).
+   */
+  writeTogether(messages: readonly Uint8Array[]): void {
+    this.#emit(concatBytes(...messages.map((m) => this.#seal(m))));
+  }
+
+  #seal(message: Uint8Array): Uint8Array {
     // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
     const isAuthenticationSuccess =
       (this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess) || message === this.#compressionTrigger;
@@ -92,6 +105,10 @@ export class Outbound {
       this.#compressionTrigger = undefined;
       this.#host.authenticationSucceeded();
     }
+    return wire;
+  }
+
+  #emit(wire: Uint8Array): void {
     const n = wire.length;
     this.#unflushed += n;
     this.#byteWriter!.write(wire).then(

@@ -122,6 +122,8 @@ export class Transport {
         return transport.serverVersion;
       },
       sendKexMessage: (payload) => this.#out.write(payload),
+      sendNewKeys: (payload, initial) =>
+        this.#out.writeTogether(initial && this.#handshake.peerWantsExtInfo ? [payload, this.#extInfo()] : [payload]),
       prepareInbound: (opening, reset, compression) =>
         reader.prepareKeys(opening, { resetSequence: reset, compression }),
       prepareOutbound: (sealing, reset, compression) =>
@@ -355,7 +357,8 @@ export class Transport {
     }
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
-    if (outcome.initial && this.#handshake.peerWantsExtInfo) this.#sendExtInfo();
+    // Kex `none` has no NEWKEYS to follow, so EXT_INFO goes out once the KEXINITs are through.
+    if (outcome.initial && this.#keylessKex && this.#handshake.peerWantsExtInfo) this.#out.write(this.#extInfo());
     const interval = this.#keylessKex ? 0 : this.config.keyRotationInterval;
     this.#timers.exchangeCompleted(interval, () => this.#handshake.start());
     this.onKeyExchange(outcome);
@@ -365,9 +368,9 @@ export class Transport {
     this.#flushQueue();
   }
 
-  /** RFC 8308 §2.4: announce our extensions right after the first NEWKEYS. */
-  #sendExtInfo(): void {
-    this.#out.write(encodeExtInfo(ourExtensions(this.config, this.isServer)));
+  /** RFC 8308 §2.3: the extensions we announce, sent right after our first NEWKEYS (§2.4). */
+  #extInfo(): Uint8Array {
+    return encodeExtInfo(ourExtensions(this.config, this.isServer));
   }
 
   /** RFC 8308 §2.3; notes §2.3.1: the peer's extensions arrived, maybe enabling reconnection. */

@@ -142,6 +142,8 @@ export interface SshdOptions {
   usePam?: boolean;
   /** Default DEBUG1; DEBUG3 shows every packet type. */
   logLevel?: 'INFO' | 'VERBOSE' | 'DEBUG1' | 'DEBUG2' | 'DEBUG3';
+  /** The `Subsystem sftp` command (default `internal-sftp`; `/usr/lib/openssh/sftp-server` runs OpenSSH's own binary). */
+  sftpServer?: string;
   /** Further sshd_config lines, appended last. */
   extraConfig?: readonly string[];
   /** How long to wait for the listening socket (default 15 s). */
@@ -189,7 +191,7 @@ function sshdConfig(options: SshdOptions, dir: string, keys: Record<string, stri
     'MaxSessions 20',
     'MaxStartups 100',
     'AcceptEnv LANG LC_* SSH_STREAMS_*',
-    'Subsystem sftp internal-sftp',
+    `Subsystem sftp ${options.sftpServer ?? 'internal-sftp'}`,
   ];
   const lists: [string, readonly string[] | undefined][] = [
     ['KexAlgorithms', options.kexAlgorithms],

@@ -71,4 +71,57 @@ describe('serveExec', () => {
     await p.c.writable.close();
     expect(await p.c.closed).toMatchObject({ exitStatus: 0 });
   });
+
+  it('moves 8 MiB through cat without piling up stdin listeners', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const p = await execPair();
+      expect(await p.c.exec('cat')).toBe(true);
+      const payload = new Uint8Array(8 << 20).map((_, i) => (i * 13) & 0xff);
+      const echoed = readAll(p.c.readable);
+      const writer = p.c.writable.getWriter();
+      for (let at = 0; at < payload.length; at += 64 * 1024) await writer.write(payload.subarray(at, at + 64 * 1024));
+      await writer.close();
+      expect((await echoed).length).toBe(payload.length);
+      expect(await p.c.closed).toMatchObject({ exitStatus: 0 });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('refuses env entries past the count and byte caps', async () => {
+    const p = await execPair({ acceptEnv: () => true, maxEnvEntries: 2, maxEnvBytes: 40 });
+    expect(await p.c.setEnv('A', '1')).toBe(true);
+    expect(await p.c.setEnv('B', '2')).toBe(true);
+    expect(await p.c.setEnv('C', '3')).toBe(false);
+    expect(await p.c.setEnv('A', 'x'.repeat(37))).toBe(true);
+    expect(await p.c.setEnv('A', 'x'.repeat(38))).toBe(false);
+    expect(await p.c.exec('printf %s "$A$B$C"')).toBe(true);
+    expect(text(await readAll(p.c.readable))).toBe('x'.repeat(37) + '2');
+  });
+
+  it('caps the commands running at once in one session and frees the slot on exit', async () => {
+    const p = await execPair({ maxCommandsPerSession: 2 });
+    const more = async () => {
+      const [c, s] = await Promise.all([p.client.openChannel(), p.server.acceptChannel()]);
+      serveExec(s, { maxCommandsPerSession: 2 });
+      return c;
+    };
+    const second = await more();
+    const third = await more();
+    expect(await p.c.exec('cat')).toBe(true);
+    expect(await second.shell()).toBe(true);
+    expect(await third.exec('true')).toBe(false);
+    await p.c.writable.close();
+    expect(await p.c.closed).toMatchObject({ exitStatus: 0 });
+    const fourth = await more();
+    expect(await fourth.exec('printf ok')).toBe(true);
+    expect(text(await readAll(fourth.readable))).toBe('ok');
+    await second.writable.close();
+    expect(await second.closed).toMatchObject({ exitStatus: 0 });
+  });
 });

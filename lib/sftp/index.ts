@@ -1,0 +1,14 @@
+/**
+ * ssh-streams/sftp: SFTP version 3 (draft-ietf-secsh-filexfer-02) with the OpenSSH extensions,
+ * both sides: a pipelined client whose files are Web Streams, and a server confined to a root.
+ */
+import '../platform/node.js';
+export { SftpClient, SftpFile, hasReversedSymlink } from './client.js';
+export type { SftpClientOptions, SftpLimits } from './client.js';
+export { SftpAttributes } from './attributes.js';
+export type { SftpAttributesInit } from './attributes.js';
+export type { SftpName, SftpStatvfs } from './messages.js';
+export type { SftpReadStreamOptions } from './read-stream.js';
+export type { SftpWriteStreamOptions } from './write-stream.js';
+export { SftpError } from './sftp-error.js';
+export { SftpStatus, SftpExtension } from './constants.js';
