@@ -23,6 +23,8 @@ const BLOCK_SIZE = GCM_BLOCK_SIZE;
 class GcmDirection {
   readonly #nodeCipher: CipherGCMTypes;
   readonly #counter: InvocationCounter;
+  /** The counter's nonce as a Buffer view, the type node:crypto takes without conversion. */
+  readonly #iv: Buffer;
   #key: KeyObject | undefined;
 
   constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
@@ -31,6 +33,7 @@ class GcmDirection {
     this.#nodeCipher = `aes-${keyLength * 8}-gcm` as CipherGCMTypes;
     this.#key = createSecretKey(keys.encryptionKey.subarray(0, keyLength));
     this.#counter = new InvocationCounter(keys.iv);
+    this.#iv = Buffer.from(this.#counter.iv.buffer, this.#counter.iv.byteOffset, this.#counter.iv.length);
   }
 
   /** RFC 5647 §7.1: a node cipher for the next packet's nonce; the invocation counter moves on. */
@@ -41,8 +44,8 @@ class GcmDirection {
     const options = { authTagLength: TAG_LENGTH };
     const cipher =
       what === 'Sealing key'
-        ? createCipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options)
-        : createDecipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options);
+        ? createCipheriv(this.#nodeCipher, this.#key!, this.#iv, options)
+        : createDecipheriv(this.#nodeCipher, this.#key!, this.#iv, options);
     this.#counter.increment();
     return cipher;
   }

@@ -1,9 +1,11 @@
 /**
  * The node:crypto cipher suite: OpenSSL does every packet's AES, ChaCha20 and HMAC natively (the
- * fast path on Node, and on Bun and Deno through their node:crypto). Installed by
+ * fast path on Node, and on Bun and Deno through their node:crypto). Bun's node:crypto is built on
+ * BoringSSL and has no `chacha20` cipher; there chacha20-poly1305@openssh.com comes from the
+ * portable `@noble` implementation instead (decided once, at load). Installed by
  * lib/platform/node.ts.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import type { CipherSuite } from '../suite.js';
 import type { CipherStream, EncryptAndMacBackend, EncryptAndMacCipher } from '../encrypt-and-mac.js';
 import { encryptAndMacAlgorithm } from '../encrypt-and-mac.js';
@@ -14,6 +16,10 @@ import { AES256_CBC } from '../aes-cbc.js';
 import { CIPHER_NONE } from '../none.js';
 import { MAC_ALGORITHMS } from '../mac-algorithms.js';
 import { NodePacketMac } from '../hmac-sha2.js';
+import { nobleChacha20Poly1305 } from '../noble/chacha20-poly1305.js';
+
+const nativeCiphers = new Set(getCiphers());
+const hasNativeChaCha = nativeCiphers.has('chacha20') && nativeCiphers.has('chacha20-poly1305');
 
 /** One long-lived node Cipher per direction: it carries the CTR counter or CBC chain itself. */
 const nodeEncryptAndMac: EncryptAndMacBackend = {
@@ -33,7 +39,7 @@ export const nodeCipherSuite: CipherSuite = {
   ciphers: [
     aes256Gcm,
     aes128Gcm,
-    chacha20Poly1305,
+    hasNativeChaCha ? chacha20Poly1305 : nobleChacha20Poly1305,
     ...[AES256_CTR, AES192_CTR, AES128_CTR, AES256_CBC, CIPHER_NONE].map((c) => encryptAndMacAlgorithm(c, nodeEncryptAndMac)),
   ],
   macs: MAC_ALGORITHMS,
