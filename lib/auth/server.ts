@@ -287,9 +287,11 @@ export class ServerAuthentication {
       hostKeyBlob: request.hostKeyBlob,
     });
     // The signature blob must name the very algorithm of the request (RFC 8332 §3.2).
-    if (!publicKey.verify(data, request.signature, [request.algorithm])) return this.#decide(step, false);
-    const verified = { ...step, publicKey };
-    return this.#decide(verified, await this.#ask(verified));
+    const verified = await publicKey.verify(data, request.signature, [request.algorithm]);
+    if (this.#closed) return;
+    if (!verified) return this.#decide(step, false);
+    const signed = { ...step, publicKey };
+    return this.#decide(signed, await this.#ask(signed));
   }
 
   #isOurHostKey(blob: Uint8Array | undefined): boolean {

@@ -4,6 +4,11 @@
  * layer owns the small interface it needs and its own `install…` function; this file only wires
  * the Node implementations in, once.
  */
+import { installKeySuite } from '../keys/suite.js';
+import { nodeKeySuite } from '../keys/suites/node.js';
+
+installKeySuite(nodeKeySuite);
+
 import { installCipherSuite } from '../cipher/suite.js';
 import { nodeCipherSuite } from '../cipher/suites/node.js';
 import { installZlibBackend } from '../compression/zlib-engine.js';
