@@ -16,3 +16,10 @@ import { nodeZlibBackend } from '../compression/sync-zlib.js';
 
 installCipherSuite(nodeCipherSuite);
 installZlibBackend(nodeZlibBackend);
+
+// Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
+import * as nodeNet from 'node:net';
+import { installNet } from '../forwarding/net-backend.js';
+import { installChildProcess } from '../session/process-backend.js';
+installNet(nodeNet);
+installChildProcess(() => import('node:child_process'));
