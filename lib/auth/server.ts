@@ -4,9 +4,9 @@
  * `AuthTransport`. The library verifies signatures; the application's handler decides who gets in.
  * It does not own the transport, the session or the connection service started after success.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, DisconnectReason, ProtocolError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
+import { constantTimeEqual } from '../codec/constant-time.js';
 import { MessageType, ServiceAccept, ServiceRequest } from '../codec/messages/transport.js';
 import {
   connectionServiceName,
@@ -296,7 +296,7 @@ export class ServerAuthentication {
 
   #isOurHostKey(blob: Uint8Array | undefined): boolean {
     const ours = this.#transport.hostKeyBlob;
-    return !!blob && !!ours && blob.length === ours.length && timingSafeEqual(blob, ours);
+    return !!blob && !!ours && constantTimeEqual(blob, ours);
   }
 
   async #ask(step: Step): Promise<unknown> {

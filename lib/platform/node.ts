@@ -8,3 +8,10 @@ import { installKeySuite } from '../keys/suite.js';
 import { nodeKeySuite } from '../keys/suites/node.js';
 
 installKeySuite(nodeKeySuite);
+
+// Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
+import * as nodeNet from 'node:net';
+import { installNet } from '../forwarding/net-backend.js';
+import { installChildProcess } from '../session/process-backend.js';
+installNet(nodeNet);
+installChildProcess(() => import('node:child_process'));

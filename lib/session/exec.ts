@@ -7,9 +7,10 @@
  * can make it hold is capped: env entries (count and bytes per channel) and commands running at
  * once per session (OpenSSH's MaxSessions); requests past a cap get CHANNEL_FAILURE.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { childProcess, requireChildProcess } from './process-backend.js';
 
 /** Options of `serveExec`. */
 export interface ExecOptions {
@@ -48,9 +49,12 @@ const envSize = (name: string, value: string): number => Buffer.byteLength(name)
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
+ * node:child_process is imported on first use.
+ * @throws SshError where the runtime has no child processes (the browser build)
  * @example for await (const ch of server.channels) serveExec(ch, { authorize: (cmd) => cmd === 'uptime' });
  */
 export function serveExec(channel: Channel, options: ExecOptions = {}): void {
+  requireChildProcess('serveExec');
   const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
   const maxEnvEntries = options.maxEnvEntries ?? execLimits.maxEnvEntries;
   const maxEnvBytes = options.maxEnvBytes ?? execLimits.maxEnvBytes;
@@ -97,6 +101,7 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
 /** Spawns `command` (or the shell itself, reading stdin, when undefined) and wires it to the channel. */
 async function run(channel: Channel, command: string | undefined, options: ExecOptions): Promise<ChildProcess | undefined> {
   const args = command === undefined ? [] : ['-c', command];
+  const { spawn } = await childProcess();
   const child = spawn(options.shell ?? '/bin/sh', args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));
