@@ -7,3 +7,8 @@ import { installKeySuite } from '../keys/suite.js';
 import { webKeySuite } from '../keys/suites/web.js';
 
 installKeySuite(webKeySuite);
+
+import { installCipherSuite } from '../cipher/suite.js';
+import { webCipherSuite } from '../cipher/suites/web.js';
+
+installCipherSuite(webCipherSuite);

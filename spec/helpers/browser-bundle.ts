@@ -36,13 +36,6 @@ export interface BrowserBundle {
  * imports Node. Issue 9 is done when this list is empty.
  */
 export const notYetPortable: readonly string[] = [
-  // Packet ciphers and MACs, compression (the cipher suite seam).
-  'lib/cipher/aes-gcm.ts',
-  'lib/cipher/chacha20-poly1305.ts',
-  'lib/cipher/encrypt-and-mac.ts',
-  'lib/cipher/hmac-sha2.ts',
-  'lib/cipher/poly1305.ts',
-  'lib/compression/sync-zlib.ts',
   // Key exchange, hashes, randomness.
   'lib/config.ts',
   'lib/kex/curve25519.ts',
