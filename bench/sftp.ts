@@ -77,29 +77,38 @@ async function ourClient(bench: SftpBenchDir, port: number): Promise<{ transfer:
   const transfer: Transfer = async (direction, remote, local) => {
     const start = performance.now();
     if (direction === 'download') {
+      // Positional writes of the local file overlap (up to 8), as fastGet's and sftp's do.
       const file = await open(local, 'w');
       let at = 0;
+      const pending = new Set<Promise<unknown>>();
       await sftp.createReadStream(remote).pipeTo(
         new WritableStream({
           async write(chunk) {
-            await file.write(chunk, 0, chunk.length, at);
+            const done: Promise<unknown> = file.write(chunk, 0, chunk.length, at).finally(() => pending.delete(done));
+            pending.add(done);
             at += chunk.length;
+            if (pending.size >= 8) await Promise.race(pending);
           },
+          close: () => Promise.all(pending).then(() => undefined),
         }),
       );
       await file.close();
     } else {
       const file = await open(local, 'r');
       let at = 0;
-      const source = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const buffer = new Uint8Array(256 * 1024);
-          const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
-          at += bytesRead;
-          if (bytesRead === 0) controller.close();
-          else controller.enqueue(buffer.subarray(0, bytesRead));
+      // Reads of the local file run ahead of the upload by up to 8 chunks.
+      const source = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const buffer = new Uint8Array(256 * 1024);
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+            at += bytesRead;
+            if (bytesRead === 0) controller.close();
+            else controller.enqueue(buffer.subarray(0, bytesRead));
+          },
         },
-      });
+        { highWaterMark: 8 },
+      );
       await source.pipeTo(sftp.createWriteStream(remote));
       await file.close();
     }
