@@ -7,3 +7,8 @@ import { installKeySuite } from '../keys/suite.js';
 import { webKeySuite } from '../keys/suites/web.js';
 
 installKeySuite(webKeySuite);
+
+// Key exchange: @noble/curves, @noble/hashes and BigInt.
+import { installKexBackend } from '../kex/backend.js';
+import { webKexBackend } from '../kex/backends/web.js';
+installKexBackend(webKexBackend);

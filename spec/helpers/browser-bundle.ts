@@ -43,16 +43,6 @@ export const notYetPortable: readonly string[] = [
   'lib/cipher/hmac-sha2.ts',
   'lib/cipher/poly1305.ts',
   'lib/compression/sync-zlib.ts',
-  // Key exchange, hashes, randomness.
-  'lib/config.ts',
-  'lib/kex/curve25519.ts',
-  'lib/kex/dh-group.ts',
-  'lib/kex/ecdh-nist.ts',
-  'lib/kex/exchange-hash.ts',
-  'lib/kex/kdf.ts',
-  'lib/kex/mlkem768x25519.ts',
-  'lib/transport/handshake.ts',
-  'lib/transport/reconnect/tokens.ts',
 ];
 
 const builtins = new Set(builtinModules.flatMap((name) => [name, name.split('/')[0]!]));
