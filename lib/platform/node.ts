@@ -9,6 +9,14 @@ import { nodeKeySuite } from '../keys/suites/node.js';
 
 installKeySuite(nodeKeySuite);
 
+import { installCipherSuite } from '../cipher/suite.js';
+import { nodeCipherSuite } from '../cipher/suites/node.js';
+import { installZlibBackend } from '../compression/zlib-engine.js';
+import { nodeZlibBackend } from '../compression/sync-zlib.js';
+
+installCipherSuite(nodeCipherSuite);
+installZlibBackend(nodeZlibBackend);
+
 // Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
 import * as nodeNet from 'node:net';
 import { installNet } from '../forwarding/net-backend.js';

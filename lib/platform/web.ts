@@ -8,6 +8,11 @@ import { webKeySuite } from '../keys/suites/web.js';
 
 installKeySuite(webKeySuite);
 
+import { installCipherSuite } from '../cipher/suite.js';
+import { webCipherSuite } from '../cipher/suites/web.js';
+
+installCipherSuite(webCipherSuite);
+
 // Key exchange: @noble/curves, @noble/hashes and BigInt.
 import { installKexBackend } from '../kex/backend.js';
 import { webKexBackend } from '../kex/backends/web.js';
