@@ -1,8 +1,8 @@
 /**
  * ssh-streams/sftp: SFTP version 3 (draft-ietf-secsh-filexfer-02) with the OpenSSH extensions,
  * both sides: a pipelined client whose files are Web Streams, and a server confined to a root.
+ * Installs no backend (the entry points `index.node.ts` and `index.browser.ts` do, then re-export this).
  */
-import '../platform/node.js';
 export { SftpClient, SftpFile } from './client.js';
 export type { SftpClientOptions, SftpLimits } from './client.js';
 export { SftpAttributes } from './attributes.js';
