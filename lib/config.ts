@@ -3,8 +3,8 @@
  * handlers, plus the injected randomness and clock every core uses. One object, shared by any
  * number of sessions; sessions read it when they start and when they negotiate.
  */
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
+import { isZlibAvailable } from './compression/zlib-engine.js';
 
 /** Handler for a custom message number (config.messageHandlers); `session` is the receiving session. */
 export type MessageHandler = (payload: Uint8Array, session: unknown) => void | Promise<void>;
@@ -30,6 +30,22 @@ export interface ServiceRegistration {
   readonly activation: ServiceActivation;
   readonly factory: ServiceFactory;
   readonly config: unknown;
+}
+
+/** WebCrypto's `getRandomValues` fills at most this many bytes per call. */
+const GET_RANDOM_VALUES_LIMIT = 65536;
+
+/**
+ * `n` bytes from the runtime's CSPRNG: `globalThis.crypto.getRandomValues`, present in browsers,
+ * Bun, Deno and Node 20+ alike. The packet writer draws padding from a pool, so this is not on
+ * the per-packet path.
+ */
+function secureRandomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += GET_RANDOM_VALUES_LIMIT) {
+    globalThis.crypto.getRandomValues(out.subarray(at, Math.min(n, at + GET_RANDOM_VALUES_LIMIT)));
+  }
+  return out;
 }
 
 /** Configuration shared by client and server sessions. */
@@ -80,9 +96,12 @@ export class SessionConfig {
    * (RFC 4253 §7.1), so with `none` first our client never compresses, while our server still
    * grants compression to a client that asks first for it (`ssh -C`). Turn it on for a client
    * with `['zlib@openssh.com', 'none']`. Plain `zlib` is left out by default, as OpenSSH's server
-   * does: it would have a server inflate data from peers that have not authenticated yet.
+   * does: it would have a server inflate data from peers that have not authenticated yet. Where
+   * the runtime has no synchronous zlib (the browser build) zlib is left out: see zlib-engine.ts.
    */
-  compressionAlgorithms: string[] = [Algorithms.compression.none, Algorithms.compression.zlibOpenssh];
+  compressionAlgorithms: string[] = isZlibAvailable()
+    ? [Algorithms.compression.none, Algorithms.compression.zlibOpenssh]
+    : [Algorithms.compression.none];
   /** Extensions announced in EXT_INFO (RFC 8308) and enabled when the peer announces them too. */
   protocolExtensions: string[] = [ProtocolExtensions.serverSignatureAlgorithms, ProtocolExtensions.openChannelRequest];
   /** Authentication methods a server offers and a client may use, in the client's order of preference. */
@@ -136,7 +155,7 @@ export class SessionConfig {
   /** Registered services (see `addService`). */
   readonly services: ServiceRegistration[] = [];
   /** Source of random bytes (injected so tests are deterministic). */
-  randomBytes: (n: number) => Uint8Array = (n) => nodeRandomBytes(n);
+  randomBytes: (n: number) => Uint8Array = secureRandomBytes;
   /** Monotonic clock in milliseconds (injected so timers can be tested). */
   now: () => number = () => performance.now();
   /** Wall clock in milliseconds since the epoch, for certificate validity windows (injected for tests). */

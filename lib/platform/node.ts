@@ -9,12 +9,25 @@ import { nodeKeySuite } from '../keys/suites/node.js';
 
 installKeySuite(nodeKeySuite);
 
+import { installCipherSuite } from '../cipher/suite.js';
+import { nodeCipherSuite } from '../cipher/suites/node.js';
+import { installZlibBackend } from '../compression/zlib-engine.js';
+import { nodeZlibBackend } from '../compression/sync-zlib.js';
+
+installCipherSuite(nodeCipherSuite);
+installZlibBackend(nodeZlibBackend);
+
 // Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
 import * as nodeNet from 'node:net';
 import { installNet } from '../forwarding/net-backend.js';
 import { installChildProcess } from '../session/process-backend.js';
 installNet(nodeNet);
 installChildProcess(() => import('node:child_process'));
+
+// Key exchange: node:crypto's X25519, ECDH, Diffie-Hellman and hashes.
+import { installKexBackend } from '../kex/backend.js';
+import { nodeKexBackend } from '../kex/backends/node.js';
+installKexBackend(nodeKexBackend);
 
 // The agent's Unix sockets (SSH_AUTH_SOCK, forwarded agents) and the known_hosts file of clients.
 import * as nodeFsPromises from 'node:fs/promises';

@@ -21,6 +21,7 @@ describe('under the web key suite', async () => {
   await import('./export-key.spec.js');
   await import('./corrupt-input.spec.js');
   await import('./import-key.property.spec.js');
+  await import('./mutated-formats.property.spec.js');
   await import('./fingerprint.spec.js');
   await import('./known-hosts.spec.js');
   await import('./authorized-keys.spec.js');

@@ -28,8 +28,8 @@ const skip = skipWithoutOpenSsh() || skipWithoutTmux();
 function attachProgram(): string {
   return `
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SessionConfig } from '${distUrl('lib/index.js')}';
-import { importKey } from '${distUrl('lib/keys/index.js')}';
+import { SessionConfig } from '${distUrl('lib/index.node.js')}';
+import { importKey } from '${distUrl('lib/keys/index.node.js')}';
 import { TcpClient } from '${distUrl('lib/tcp/index.js')}';
 import { attachTerminal } from '${distUrl('lib/terminal/index.js')}';
 const [port, keyFile, knownKeysFile, user, pidFile] = process.argv.slice(2);
@@ -43,6 +43,36 @@ if (!(await session.authenticate({ username: user, privateKeys: [key] }))) proce
 const { exitStatus } = await attachTerminal(await session.openChannel(), { stdin: process.stdin, stdout: process.stdout });
 await session.close();
 process.exit(exitStatus ?? 255);
+`;
+}
+
+/**
+ * A program that serves itself: its server grants the pseudo-terminal but refuses the shell, so
+ * attachTerminal throws after the tty went raw; the program prints the error and exits 9.
+ */
+function refusedProgram(): string {
+  return `
+import { generateKeyPair, SessionConfig } from '${distUrl('lib/index.node.js')}';
+import { TcpClient, TcpServer } from '${distUrl('lib/tcp/index.js')}';
+import { attachTerminal } from '${distUrl('lib/terminal/index.js')}';
+const hostKey = await generateKeyPair('ssh-ed25519');
+const server = new TcpServer(SessionConfig.default());
+server.credentials = { hostKeys: [hostKey] };
+server.onSessionAuthenticating = (e) => e.password === 'pw';
+server.onSessionOpened = async (session) => {
+  for await (const channel of session.channels) channel.onRequest = (e) => e.requestType === 'pty-req';
+};
+await server.listen(0, '127.0.0.1');
+const tcp = new TcpClient(SessionConfig.default());
+tcp.onSessionAuthenticating = (e) => e.publicKey.equals(hostKey);
+const session = await tcp.openSession('127.0.0.1', server.port);
+await session.authenticate({ username: 'u', password: 'pw' });
+try {
+  await attachTerminal(await session.openChannel(), { stdin: process.stdin, stdout: process.stdout, pty: true });
+} catch (error) {
+  console.log('attach failed: ' + error.message);
+  process.exit(9);
+}
 `;
 }
 
@@ -60,6 +90,7 @@ describe.skipIf(skip)('attachTerminal in a tmux pane against sshd', () => {
     sshd = await startSshd({ authorizedKeys: [userKey.publicKey] });
     writeFileSync(join(dir, 'known'), HOST_KEY_TYPES.map((type) => hostPublicKey(sshd, type)).join('\n'));
     writeFileSync(join(dir, 'attach.mjs'), attachProgram());
+    writeFileSync(join(dir, 'refused.mjs'), refusedProgram());
     const program = [process.execPath, join(dir, 'attach.mjs'), sshd.port, userKey.privatePath, join(dir, 'known'), user.username, join(dir, 'pid')];
     // stty -a of the pane before and after the program; the pane then shows the program's status.
     paneCommand = `stty -a > ${dir}/before; printf %s "$TERM" > ${dir}/term; ${program.join(' ')}; status=$?; stty -a > ${dir}/after; (exit $status)`;
@@ -69,10 +100,10 @@ describe.skipIf(skip)('attachTerminal in a tmux pane against sshd', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  function start(): TmuxPane {
+  function start(command = paneCommand): TmuxPane {
     rmSync(join(dir, 'after'), { force: true });
     rmSync(join(dir, 'pid'), { force: true });
-    return TmuxPane.start({ command: paneCommand, columns: 97, rows: 29 });
+    return TmuxPane.start({ command, columns: 97, rows: 29 });
   }
 
   /** `stty -a` of the pane before and after the program, without the size (the pane may have been resized). */
@@ -119,6 +150,18 @@ describe.skipIf(skip)('attachTerminal in a tmux pane against sshd', () => {
       process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8')), 'SIGTERM');
       // Killed by SIGTERM: the shell reports 128 + 15.
       expect(await pane.waitForExit()).toBe(143);
+      const [before, after] = sttyBeforeAndAfter();
+      expect(after).toBe(before);
+    } finally {
+      pane.kill();
+    }
+  });
+
+  it('restores the tty when attachTerminal throws (the server refuses the shell)', async () => {
+    const pane = start(`stty -a > ${dir}/before; ${process.execPath} ${join(dir, 'refused.mjs')}; status=$?; stty -a > ${dir}/after; (exit $status)`);
+    try {
+      expect(await pane.waitForExit()).toBe(9);
+      expect(pane.screen()).toMatch(/^attach failed: Server refused the shell request$/m);
       const [before, after] = sttyBeforeAndAfter();
       expect(after).toBe(before);
     } finally {
