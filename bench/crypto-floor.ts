@@ -4,15 +4,19 @@
  * reused buffers so that neither allocation of the input nor GC of old packets is counted. The
  * sum of one seal and one open is the CPU every byte needs when both ends run in one process,
  * which bounds the single-channel throughput `npm run bench` can show whatever the rest costs.
+ * `--suite=web` (FLOOR_SUITE=web) measures the portable `@noble` suite the browser build uses
+ * instead, as the reference for browser figures.
  */
 import { randomBytes } from 'node:crypto';
-import { aes256Gcm } from '../lib/cipher/aes-gcm.js';
-import { chacha20Poly1305 } from '../lib/cipher/chacha20-poly1305.js';
-import type { CipherAlgorithm } from '../lib/cipher/types.js';
+import type { CipherAlgorithm, MacAlgorithm } from '../lib/cipher/types.js';
+import { nodeCipherSuite } from '../lib/cipher/suites/node.js';
+import { webCipherSuite } from '../lib/cipher/suites/web.js';
 
+const suiteFlag = process.argv.find((a) => a.startsWith('--suite='))?.slice('--suite='.length) ?? process.env.FLOOR_SUITE ?? 'node';
+if (suiteFlag !== 'node' && suiteFlag !== 'web') throw new Error(`Unknown suite ${suiteFlag}; use node or web`);
+const suite = suiteFlag === 'web' ? webCipherSuite : nodeCipherSuite;
 const packetLength = 64 * 1024;
-const packets = Number(process.env.FLOOR_PACKETS ?? 4000);
-const tagLength = 16;
+const packets = Number(process.env.FLOOR_PACKETS ?? (suiteFlag === 'web' ? 500 : 4000));
 
 function writeLength(packet: Uint8Array): void {
   packet[0] = packetLength >>> 24;
@@ -23,11 +27,11 @@ function writeLength(packet: Uint8Array): void {
 }
 
 /** Microseconds per packet to seal and to open `packets` packets of `packetLength` bytes. */
-function measure(algorithm: CipherAlgorithm): { seal: number; open: number } {
-  const keys = { iv: randomBytes(12), encryptionKey: randomBytes(algorithm.keyLength), integrityKey: new Uint8Array(0) };
-  const sealing = algorithm.sealing(keys, undefined);
-  const opening = algorithm.opening(keys, undefined);
-  const plain = randomBytes(4 + packetLength + tagLength);
+function measure(algorithm: CipherAlgorithm, mac: MacAlgorithm | undefined): { seal: number; open: number } {
+  const keys = { iv: randomBytes(16), encryptionKey: randomBytes(algorithm.keyLength), integrityKey: randomBytes(64) };
+  const sealing = algorithm.sealing(keys, mac);
+  const opening = algorithm.opening(keys, mac);
+  const plain = randomBytes(4 + packetLength + sealing.tagLength);
   // Sealing works in place; a small ring of buffers keeps the sealed packets for the open pass.
   const ring = Array.from({ length: 8 }, () => new Uint8Array(plain.length));
   let sealMicros = 0;
@@ -47,12 +51,20 @@ function measure(algorithm: CipherAlgorithm): { seal: number; open: number } {
   return { seal: sealMicros / packets, open: openMicros / packets };
 }
 
-for (const algorithm of [aes256Gcm, chacha20Poly1305]) {
-  measure(algorithm); // warm-up: JIT and the first allocations
-  const { seal, open } = measure(algorithm);
+const rows = [
+  { cipher: 'aes256-gcm@openssh.com', mac: undefined },
+  { cipher: 'chacha20-poly1305@openssh.com', mac: undefined },
+  { cipher: 'aes256-ctr', mac: 'hmac-sha2-256-etm@openssh.com' },
+];
+console.log(`Cipher suite ${suite.name}, ${packets} packets each`);
+for (const row of rows) {
+  const algorithm = suite.ciphers.find((c) => c.name === row.cipher)!;
+  const mac = suite.macs.find((m) => m.name === row.mac);
+  measure(algorithm, mac); // warm-up: JIT and the first allocations
+  const { seal, open } = measure(algorithm, mac);
   const perMiB = ((seal + open) * 16) / 1000;
   console.log(
-    `${algorithm.name}: seal ${seal.toFixed(1)} µs + open ${open.toFixed(1)} µs per 64 KiB packet = ` +
+    `${algorithm.name}${mac ? ` + ${mac.name}` : ''}: seal ${seal.toFixed(1)} µs + open ${open.toFixed(1)} µs per 64 KiB packet = ` +
       `${perMiB.toFixed(2)} ms of CPU per MiB, so at most ${(1.048576 / perMiB * 1000).toFixed(0)} MB/s on one thread with nothing else to do`,
   );
 }

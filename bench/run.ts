@@ -6,6 +6,8 @@
  * --only=<peer>[,<peer>] (BENCH_ONLY), --bytes=<MiB> (BENCH_MIB), --cipher=<name prefix> (BENCH_CIPHER;
  * `--cipher=none` measures ssh-streams without packet crypto),
  * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
+ * SFTP rows (bench/sftp.ts, needs OpenSSH and root) run too; `--only=sftp` runs only them, and
+ * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,7 +18,8 @@ import { formatTable } from './table.js';
 import { sshStreamsPeer } from './peers/ssh-streams.js';
 import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
-import type { BenchOptions } from './types.js';
+import type { BenchOptions, BenchResult } from './types.js';
+import { runSftpBench } from './sftp.js';
 
 const MiB = 1024 * 1024;
 
@@ -50,10 +53,13 @@ const options: BenchOptions = {
 };
 
 const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
-const unknown = options.only.filter((name) => !peers.some((p) => p.name === name));
-if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}`);
+const unknown = options.only.filter((name) => name !== 'sftp' && !peers.some((p) => p.name === name));
+if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, sftp`);
 
-const results = await runBenchmark(peers, options);
+const onlySftp = options.only.length > 0 && options.only.every((name) => name === 'sftp');
+const withSftp = option('no-sftp', 'BENCH_NO_SFTP') === undefined && (options.only.length === 0 || options.only.includes('sftp'));
+const results: BenchResult[] = onlySftp ? [] : await runBenchmark(peers, { ...options, only: options.only.filter((name) => name !== 'sftp') });
+if (withSftp) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
 const environment = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,

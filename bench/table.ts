@@ -2,7 +2,7 @@
  * Formats benchmark results as a plain-text table: one row per measurement, one column per peer,
  * "n/a" with the reason where a peer lacks an algorithm.
  */
-import type { BenchResult, ChannelsResult, SetupResult, ThroughputResult } from './types.js';
+import type { BenchResult, ChannelsResult, SetupResult, SftpResult, ThroughputResult } from './types.js';
 
 const shortCipher = (cipher: string): string => cipher.replace(/@openssh\.com$/, '');
 const arrow = { 'client-to-server': 'client→server', 'server-to-client': 'server→client' } as const;
@@ -24,6 +24,11 @@ export function formatTable(results: readonly BenchResult[]): string {
       const s = r as SetupResult;
       cell(`session setup, median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
       cell('  key exchange used', s.peer, s.kex);
+    } else if (r.scenario === 'sftp') {
+      const f = r as SftpResult;
+      const row = `sftp ${f.direction} ${f.bytes / (1 << 20)} MiB, server ${f.server} (MB/s, median)`;
+      cell(row, f.peer, f.mbPerSecond.toFixed(0));
+      if (f.peakRssMiB !== undefined) cell(`  peak RSS of this process, ${f.direction} via ${f.server} (MiB)`, f.peer, f.peakRssMiB.toFixed(0));
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));

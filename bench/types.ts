@@ -82,8 +82,24 @@ export interface ChannelsResult {
   readonly rssBytesPerChannel: number;
 }
 
+/** A 256 MiB file through SFTP: one client against one server, one direction (bench/sftp.ts). */
+export interface SftpResult {
+  readonly scenario: 'sftp';
+  /** The SFTP client: ssh-streams, ssh2 (fastGet/fastPut) or openssh (`sftp -b`, connect time taken off). */
+  readonly peer: string;
+  /** The SFTP server: OpenSSH's sftp-server behind sshd, or ssh-streams' serveSftp. */
+  readonly server: 'sftp-server' | 'ssh-streams';
+  readonly direction: 'download' | 'upload';
+  readonly bytes: number;
+  /** 10^6 bytes per second, the median of `runs`. */
+  readonly mbPerSecond: number;
+  readonly runs: readonly number[];
+  /** Peak RSS of the benchmark process during the transfers, when it holds the client or the server. */
+  readonly peakRssMiB?: number;
+}
+
 /** One row of the results, by scenario. */
-export type BenchResult = ThroughputResult | SetupResult | ChannelsResult;
+export type BenchResult = ThroughputResult | SetupResult | ChannelsResult | SftpResult;
 
 /** Sizes and selection of one benchmark run. */
 export interface BenchOptions {

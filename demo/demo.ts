@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { SessionConfig, generateKeyPair, serveExec, type KeyPair } from '../lib/index.js';
-import { KeyFormat, exportPrivateKey, getFingerprint, importKey } from '../lib/keys/index.js';
+import { SessionConfig, generateKeyPair, serveExec, type KeyPair } from '../lib/index.node.js';
+import { KeyFormat, exportPrivateKey, getFingerprint, importKey } from '../lib/keys/index.node.js';
 import { TcpClient, TcpServer } from '../lib/tcp/index.js';
 
 const USER = 'demo';

@@ -5,6 +5,7 @@
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
+import { isZlibAvailable } from './compression/zlib-engine.js';
 
 /** Handler for a custom message number (config.messageHandlers); `session` is the receiving session. */
 export type MessageHandler = (payload: Uint8Array, session: unknown) => void | Promise<void>;
@@ -73,9 +74,12 @@ export class SessionConfig {
    * (RFC 4253 §7.1), so with `none` first our client never compresses, while our server still
    * grants compression to a client that asks first for it (`ssh -C`). Turn it on for a client
    * with `['zlib@openssh.com', 'none']`. Plain `zlib` is left out by default, as OpenSSH's server
-   * does: it would have a server inflate data from peers that have not authenticated yet.
+   * does: it would have a server inflate data from peers that have not authenticated yet. Where
+   * the runtime has no synchronous zlib (the browser build) zlib is left out: see zlib-engine.ts.
    */
-  compressionAlgorithms: string[] = [Algorithms.compression.none, Algorithms.compression.zlibOpenssh];
+  compressionAlgorithms: string[] = isZlibAvailable()
+    ? [Algorithms.compression.none, Algorithms.compression.zlibOpenssh]
+    : [Algorithms.compression.none];
   /** Extensions announced in EXT_INFO (RFC 8308) and enabled when the peer announces them too. */
   protocolExtensions: string[] = [ProtocolExtensions.serverSignatureAlgorithms, ProtocolExtensions.openChannelRequest];
   /** Authentication methods a server offers and a client may use, in the client's order of preference. */

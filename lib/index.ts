@@ -1,9 +1,10 @@
 /**
- * ssh-streams: an SSH2 client and server on WHATWG Web Streams. Public entry point: sessions,
- * channels, configuration, algorithm names, errors and key generation. Key import/export lives in
- * `ssh-streams/keys`, TCP wrappers in `ssh-streams/tcp`, port forwarding in `ssh-streams/forwarding`.
+ * ssh-streams: an SSH2 client and server on WHATWG Web Streams. The public export list of the
+ * `ssh-streams` entry: sessions, channels, configuration, algorithm names, errors and key
+ * generation. Key import/export lives in `ssh-streams/keys`, TCP wrappers in `ssh-streams/tcp`,
+ * port forwarding in `ssh-streams/forwarding`. This file installs no backend: the package's entry
+ * points `index.node.ts` and `index.browser.ts` install their platform first, then re-export it.
  */
-import './platform/node.js';
 export { SessionConfig } from './config.js';
 export type { MessageHandler, ServiceActivation, ServiceFactory, ServiceRegistration } from './config.js';
 export { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
@@ -58,3 +59,5 @@ export { serveExec } from './session/exec.js';
 export type { ExecOptions } from './session/exec.js';
 export { KeyPair, generateKeyPair } from './keys/key-pair.js';
 export type { GenerateKeyPairOptions, KeyType, PublicKeyAlgorithmName } from './keys/key-pair.js';
+export { webSocketToDuplex } from './websocket/web-socket-duplex.js';
+export type { WebSocketDuplexOptions, WebSocketLike } from './websocket/web-socket-duplex.js';

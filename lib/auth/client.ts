@@ -255,7 +255,7 @@ export class ClientAuthentication {
           publicKeyBlob,
           hostKeyBlob,
         });
-        const signature = key.sign(algorithm as Parameters<KeyPair['sign']>[0], data);
+        const signature = await key.sign(algorithm as Parameters<KeyPair['sign']>[0], data);
         await this.#request(attempt, methodName, encodePublicKeyFields(methodName, { algorithm, publicKeyBlob, hostKeyBlob, signature }));
         const reply = await this.#reply(publicKeyMethod);
         if (reply.kind === 'method') throw unexpected(reply.payload, methodName);

@@ -4,9 +4,9 @@
  * `AuthTransport`. The library verifies signatures; the application's handler decides who gets in.
  * It does not own the transport, the session or the connection service started after success.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, DisconnectReason, ProtocolError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
+import { constantTimeEqual } from '../codec/constant-time.js';
 import { MessageType, ServiceAccept, ServiceRequest } from '../codec/messages/transport.js';
 import {
   connectionServiceName,
@@ -291,14 +291,16 @@ export class ServerAuthentication {
       hostKeyBlob: request.hostKeyBlob,
     });
     // The signature blob must name the very algorithm of the request (RFC 8332 §3.2).
-    if (!publicKey.verify(data, request.signature, [request.algorithm])) return this.#decide(step, false);
-    const verified = { ...step, publicKey };
-    return this.#decide(verified, await this.#ask(verified));
+    const verified = await publicKey.verify(data, request.signature, [request.algorithm]);
+    if (this.#closed) return;
+    if (!verified) return this.#decide(step, false);
+    const signed = { ...step, publicKey };
+    return this.#decide(signed, await this.#ask(signed));
   }
 
   #isOurHostKey(blob: Uint8Array | undefined): boolean {
     const ours = this.#transport.hostKeyBlob;
-    return !!blob && !!ours && blob.length === ours.length && timingSafeEqual(blob, ours);
+    return !!blob && !!ours && constantTimeEqual(blob, ours);
   }
 
   async #ask(step: Step): Promise<unknown> {

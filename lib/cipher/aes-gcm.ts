@@ -3,31 +3,17 @@
  * 12-byte nonce is a 4-byte fixed field and an 8-byte invocation counter that grows by one per
  * packet (§7.1), packet_length travels in clear as the AAD (§7.3), and the tag is 16 bytes.
  * The MAC negotiated alongside is ignored (§5.1). A node Cipher per packet, since the IV changes.
+ * The node:crypto backend; noble/aes-gcm.ts is the portable one.
  */
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import type { CipherGCM, CipherGCMTypes, DecipherGCM, KeyObject } from 'node:crypto';
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
-import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import { DisconnectReason, ProtocolError } from '../errors.js';
+import { GCM_BLOCK_SIZE, GCM_TAG_LENGTH, InvocationCounter, checkGcmKeys, gcmAlgorithm } from './gcm-nonce.js';
 import { assertLive, checkPacketLength, readUint32, sealedPacketLength } from './packet-length.js';
 
-const TAG_LENGTH = 16;
-const BLOCK_SIZE = 16;
-const IV_LENGTH = 12;
-
-/** RFC 5647 §7.1: the nonce, whose last 8 bytes count packets. */
-class InvocationCounter {
-  readonly iv: Buffer;
-  constructor(initial: Uint8Array) {
-    this.iv = Buffer.from(initial.subarray(0, IV_LENGTH));
-  }
-  /** RFC 5647 §7.1: increments the 64-bit invocation_counter, wrapping modulo 2^64. */
-  increment(): void {
-    for (let i = IV_LENGTH - 1; i >= 4; i--) {
-      this.iv[i] = (this.iv[i]! + 1) & 0xff;
-      if (this.iv[i] !== 0) return;
-    }
-  }
-}
+const TAG_LENGTH = GCM_TAG_LENGTH;
+const BLOCK_SIZE = GCM_BLOCK_SIZE;
 
 /**
  * One direction's key and nonce, shared by both strategies. Node derives the AES key schedule
@@ -37,18 +23,17 @@ class InvocationCounter {
 class GcmDirection {
   readonly #nodeCipher: CipherGCMTypes;
   readonly #counter: InvocationCounter;
+  /** The counter's nonce as a Buffer view, the type node:crypto takes without conversion. */
+  readonly #iv: Buffer;
   #key: KeyObject | undefined;
 
   constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
     const { name, keyLength } = algorithm;
-    if (keys.encryptionKey.length < keyLength || keys.iv.length < IV_LENGTH) {
-      throw new SshError(
-        `Cipher ${name} needs a ${keyLength}-byte key and ${IV_LENGTH}-byte IV, got ${keys.encryptionKey.length} and ${keys.iv.length}`,
-      );
-    }
+    checkGcmKeys(name, keyLength, keys);
     this.#nodeCipher = `aes-${keyLength * 8}-gcm` as CipherGCMTypes;
     this.#key = createSecretKey(keys.encryptionKey.subarray(0, keyLength));
     this.#counter = new InvocationCounter(keys.iv);
+    this.#iv = Buffer.from(this.#counter.iv.buffer, this.#counter.iv.byteOffset, this.#counter.iv.length);
   }
 
   /** RFC 5647 §7.1: a node cipher for the next packet's nonce; the invocation counter moves on. */
@@ -59,8 +44,8 @@ class GcmDirection {
     const options = { authTagLength: TAG_LENGTH };
     const cipher =
       what === 'Sealing key'
-        ? createCipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options)
-        : createDecipheriv(this.#nodeCipher, this.#key!, this.#counter.iv, options);
+        ? createCipheriv(this.#nodeCipher, this.#key!, this.#iv, options)
+        : createDecipheriv(this.#nodeCipher, this.#key!, this.#iv, options);
     this.#counter.increment();
     return cipher;
   }
@@ -137,16 +122,9 @@ class AesGcmSealingKey implements SealingKey {
   }
 }
 
-function aesGcm(name: string, keyLength: number): CipherAlgorithm {
-  const algorithm: CipherAlgorithm = {
-    name, keyLength, ivLength: IV_LENGTH, blockSize: BLOCK_SIZE, aead: true,
-    opening: (keys) => new AesGcmOpeningKey(algorithm, keys),
-    sealing: (keys) => new AesGcmSealingKey(algorithm, keys),
-  };
-  return algorithm;
-}
+const strategies = { opening: AesGcmOpeningKey, sealing: AesGcmSealingKey };
 
 /** RFC 5647 §6.1 as aes128-gcm@openssh.com */
-export const aes128Gcm: CipherAlgorithm = aesGcm('aes128-gcm@openssh.com', 16);
+export const aes128Gcm: CipherAlgorithm = gcmAlgorithm('aes128-gcm@openssh.com', 16, strategies);
 /** RFC 5647 §6.2 as aes256-gcm@openssh.com */
-export const aes256Gcm: CipherAlgorithm = aesGcm('aes256-gcm@openssh.com', 32);
+export const aes256Gcm: CipherAlgorithm = gcmAlgorithm('aes256-gcm@openssh.com', 32, strategies);

@@ -1,22 +1,21 @@
 /**
  * Packet protection from a non-AEAD cipher plus a MAC (RFC 4253 §6.3-6.4, RFC 4344; OpenSSH
- * PROTOCOL §1.5 for encrypt-then-MAC). One long-lived node Cipher per direction carries the CTR
- * counter or CBC chain across packets, so each packet costs one update() and one HMAC. The cipher
- * definitions themselves live in aes-ctr.ts, aes-cbc.ts and none.ts.
+ * PROTOCOL §1.5 for encrypt-then-MAC). One long-lived cipher stream per direction carries the CTR
+ * counter or CBC chain across packets, so each packet costs one update() and one MAC. The stream
+ * and the MAC come from the cipher suite's backend (node:crypto or `@noble/*`); this file owns
+ * only the composition, which is the same for both. The cipher descriptions live in aes-ctr.ts,
+ * aes-cbc.ts and none.ts.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
-import type { Cipher, Decipher } from 'node:crypto';
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, OpeningKey, SealingKey } from './types.js';
 import { SshError } from '../errors.js';
-import { PacketMac } from './hmac-sha2.js';
 import { assertLive, checkPacketLength, readUint32, sealedPacketLength } from './packet-length.js';
 
-/** How a non-AEAD cipher is built from node:crypto. */
+/** A non-AEAD cipher as data: its wire name, mode and sizes. */
 export interface EncryptAndMacCipher {
   /** RFC 4253 §6.3 wire name. */
   name: string;
-  /** node:crypto cipher name, or undefined for `none`. */
-  nodeCipher: string | undefined;
+  /** The AES mode, or undefined for `none`. */
+  mode: 'ctr' | 'cbc' | undefined;
   keyLength: number;
   ivLength: number;
   blockSize: number;
@@ -25,15 +24,46 @@ export interface EncryptAndMacCipher {
 }
 
 /**
+ * One direction's cipher state, carried across packets: every `update` continues where the last
+ * one stopped (CTR counter and keystream position, CBC chain). CBC calls are whole blocks.
+ */
+export interface CipherStream {
+  update(data: Uint8Array): Uint8Array;
+  /** Releases the state (node: lets OpenSSL cleanse its context). */
+  final(): unknown;
+}
+
+/** One direction's MAC over `sequence || covered bytes` (RFC 4253 §6.4). */
+export interface PacketMac {
+  /** RFC 4253 §6.4: the MAC over `sequence` followed by `first` and, when given, `second`. */
+  compute(sequence: number, first: Uint8Array, second?: Uint8Array): Uint8Array;
+  /**
+   * RFC 4253 §6.4: compares in constant time.
+   * @throws ProtocolError (MAC_ERROR) naming the sequence number
+   */
+  verify(sequence: number, tag: Uint8Array, covered: { first: Uint8Array; second?: Uint8Array }): void;
+  /** Wipes the integrity key. */
+  destroy(): void;
+}
+
+/** What a cipher suite's backend provides for encrypt-and-MAC composition. */
+export interface EncryptAndMacBackend {
+  /** A stream for a cipher whose mode is set; key and IV are already cut to the cipher's lengths. */
+  createStream(cipher: EncryptAndMacCipher, key: Uint8Array, iv: Uint8Array, decrypt: boolean): CipherStream;
+  /** A MAC whose length is not 0; the key is already cut to the MAC's key length. */
+  createMac(mac: MacAlgorithm, key: Uint8Array): PacketMac;
+}
+
+/**
  * Builds the CipherAlgorithm for a cipher that needs a separate MAC.
  * @throws SshError when `mac` is missing: the negotiation must pass one for non-AEAD ciphers
  */
-export function encryptAndMacAlgorithm(cipher: EncryptAndMacCipher): CipherAlgorithm {
+export function encryptAndMacAlgorithm(cipher: EncryptAndMacCipher, backend: EncryptAndMacBackend): CipherAlgorithm {
   const { name, keyLength, ivLength, blockSize } = cipher;
   return {
     name, keyLength, ivLength, blockSize, aead: false,
-    opening: (keys, mac) => new EncryptAndMacOpeningKey(cipher, keys, requireMac(name, mac)),
-    sealing: (keys, mac) => new EncryptAndMacSealingKey(cipher, keys, requireMac(name, mac)),
+    opening: (keys, mac) => new EncryptAndMacOpeningKey(cipher, backend, keys, requireMac(name, mac)),
+    sealing: (keys, mac) => new EncryptAndMacSealingKey(cipher, backend, keys, requireMac(name, mac)),
   };
 }
 
@@ -42,31 +72,26 @@ function requireMac(cipher: string, mac: MacAlgorithm | undefined): MacAlgorithm
   return mac;
 }
 
-function createStream(cipher: EncryptAndMacCipher, keys: DirectionKeys, decrypt: boolean): Cipher | Decipher | undefined {
-  if (!cipher.nodeCipher) return undefined;
+function createStream(cipher: EncryptAndMacCipher, backend: EncryptAndMacBackend, keys: DirectionKeys, decrypt: boolean): CipherStream | undefined {
+  if (!cipher.mode) return undefined;
   if (keys.encryptionKey.length < cipher.keyLength || keys.iv.length < cipher.ivLength) {
     throw new SshError(
       `Cipher ${cipher.name} needs a ${cipher.keyLength}-byte key and ${cipher.ivLength}-byte IV, got ${keys.encryptionKey.length} and ${keys.iv.length}`,
     );
   }
-  const key = keys.encryptionKey.subarray(0, cipher.keyLength);
-  const iv = keys.iv.subarray(0, cipher.ivLength);
-  const stream = decrypt ? createDecipheriv(cipher.nodeCipher, key, iv) : createCipheriv(cipher.nodeCipher, key, iv);
-  // SSH pads packets itself (RFC 4253 §6); OpenSSL must neither add nor strip padding.
-  stream.setAutoPadding(false);
-  return stream;
+  return backend.createStream(cipher, keys.encryptionKey.subarray(0, cipher.keyLength), keys.iv.subarray(0, cipher.ivLength), decrypt);
 }
 
-function createMac(mac: MacAlgorithm, keys: DirectionKeys): PacketMac | undefined {
+function createMac(mac: MacAlgorithm, backend: EncryptAndMacBackend, keys: DirectionKeys): PacketMac | undefined {
   if (mac.macLength === 0) return undefined;
   if (keys.integrityKey.length < mac.keyLength) {
     throw new SshError(`MAC ${mac.name} needs a ${mac.keyLength}-byte key, got ${keys.integrityKey.length}`);
   }
-  return new PacketMac(mac, keys.integrityKey);
+  return backend.createMac(mac, keys.integrityKey.subarray(0, mac.keyLength));
 }
 
-/** Ends a node Cipher so OpenSSL frees and cleanses its context. */
-function endStream(stream: Cipher | Decipher | undefined): void {
+/** Ends a cipher stream so its state is released. */
+function endStream(stream: CipherStream | undefined): void {
   try {
     stream?.final();
   } catch {
@@ -80,18 +105,18 @@ class EncryptAndMacOpeningKey implements OpeningKey {
   readonly tagLength: number;
   #blockSize: number;
   #etm: boolean;
-  #stream: Decipher | undefined;
+  #stream: CipherStream | undefined;
   #mac: PacketMac | undefined;
   #destroyed = false;
   /** Plaintext of the first lengthPrefixBytes of the pending packet (non-EtM only). */
-  #prefixPlain: Buffer | undefined;
+  #prefixPlain: Uint8Array | undefined;
   #pendingSequence = -1;
   #pendingLength = 0;
 
-  constructor(cipher: EncryptAndMacCipher, keys: DirectionKeys, mac: MacAlgorithm) {
+  constructor(cipher: EncryptAndMacCipher, backend: EncryptAndMacBackend, keys: DirectionKeys, mac: MacAlgorithm) {
     this.#etm = mac.encryptThenMac;
-    this.#stream = createStream(cipher, keys, true) as Decipher | undefined;
-    this.#mac = createMac(mac, keys);
+    this.#stream = createStream(cipher, backend, keys, true);
+    this.#mac = createMac(mac, backend, keys);
     this.#blockSize = Math.max(8, cipher.blockSize);
     this.lengthPrefixBytes = this.#etm || !this.#stream ? 4 : cipher.lengthPrefixBytes;
     this.tagLength = mac.macLength;
@@ -135,7 +160,7 @@ class EncryptAndMacOpeningKey implements OpeningKey {
     this.#mac?.verify(sequence, tag, { first: prefixPlain, second: rest });
     if (prefixPlain.length === 4) return rest;
     // CBC: the first block was decrypted for the length, so the body straddles two buffers.
-    const body = Buffer.allocUnsafe(end - 4);
+    const body = new Uint8Array(end - 4);
     body.set(prefixPlain.subarray(4));
     body.set(rest, prefixPlain.length - 4);
     prefixPlain.fill(0);
@@ -155,13 +180,13 @@ class EncryptAndMacSealingKey implements SealingKey {
   readonly blockSize: number;
   readonly lengthExcludedFromPadding: boolean;
   readonly tagLength: number;
-  #stream: Cipher | undefined;
+  #stream: CipherStream | undefined;
   #mac: PacketMac | undefined;
   #destroyed = false;
 
-  constructor(cipher: EncryptAndMacCipher, keys: DirectionKeys, mac: MacAlgorithm) {
-    this.#stream = createStream(cipher, keys, false) as Cipher | undefined;
-    this.#mac = createMac(mac, keys);
+  constructor(cipher: EncryptAndMacCipher, backend: EncryptAndMacBackend, keys: DirectionKeys, mac: MacAlgorithm) {
+    this.#stream = createStream(cipher, backend, keys, false);
+    this.#mac = createMac(mac, backend, keys);
     this.blockSize = Math.max(8, cipher.blockSize);
     this.lengthExcludedFromPadding = mac.encryptThenMac;
     this.tagLength = mac.macLength;

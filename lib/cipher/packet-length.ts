@@ -1,7 +1,7 @@
 /**
  * The packet_length checks every opening key applies before the packet stage reads on (RFC 4253
- * §6, §6.1), and the sequence-number encoding the MACs and nonces share. Owns no keys and no
- * framing; the packet stage still checks padding_length and the payload it slices out.
+ * §6, §6.1), the sequence-number encoding the MACs and nonces share, and the MAC_ERROR every
+ * opening key raises for a bad tag, whatever its backend. Owns no keys and no framing; the packet stage still checks padding_length and the payload it slices out.
  */
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 
@@ -77,4 +77,9 @@ export function sealedPacketLength(packet: Uint8Array, tagLength: number, alignm
 /** Throws when a destroyed key is used again: its material is gone and must not be replaced by zeros. */
 export function assertLive(destroyed: boolean, what: string): void {
   if (destroyed) throw new SshError(`${what} used after destroy`);
+}
+
+/** RFC 4253 §6.4: the error for a packet whose MAC (or AEAD tag, `what`) does not verify. */
+export function badMac(sequence: number, what = 'MAC', options?: ErrorOptions): ProtocolError {
+  return new ProtocolError(`Bad ${what} on packet ${sequence}`, DisconnectReason.macError, options);
 }

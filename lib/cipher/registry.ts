@@ -1,16 +1,14 @@
 /**
  * The cipher and MAC registries (RFC 4253 §6.3-6.4) keyed by exact wire name, and the one call the
- * packet stage makes with the negotiated names to get a direction's OpeningKey or SealingKey.
- * Negotiation itself (RFC 4253 §7.1) and key derivation (§7.2) belong to kex/.
+ * packet stage makes with the negotiated names to get a direction's OpeningKey or SealingKey. The
+ * algorithms themselves come from the installed cipher suite (suite.ts): node:crypto on Node,
+ * `@noble/*` in the browser. Negotiation itself (RFC 4253 §7.1) and key derivation (§7.2) belong
+ * to kex/.
  */
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, OpeningKey, SealingKey } from './types.js';
 import { DisconnectReason, ProtocolError } from '../errors.js';
-import { aes256Cbc } from './aes-cbc.js';
-import { aes128Ctr, aes192Ctr, aes256Ctr } from './aes-ctr.js';
-import { aes128Gcm, aes256Gcm } from './aes-gcm.js';
-import { chacha20Poly1305 } from './chacha20-poly1305.js';
-import { hmacSha2_256, hmacSha2_256Etm, hmacSha2_512, hmacSha2_512Etm, macNone } from './hmac-sha2.js';
-import { cipherNone } from './none.js';
+import type { IndexedCipherSuite } from './suite.js';
+import { installedCipherSuite } from './suite.js';
 
 /** Every cipher wire name we implement, strongest and fastest first. */
 export const CIPHER_NAMES = [
@@ -37,15 +35,46 @@ export const MAC_NAMES = [
 /** A MAC wire name from MAC_NAMES. */
 export type MacName = (typeof MAC_NAMES)[number];
 
-/** RFC 4253 §6.3 ciphers by wire name. */
-export const cipherAlgorithms: ReadonlyMap<string, CipherAlgorithm> = new Map(
-  [aes256Gcm, aes128Gcm, chacha20Poly1305, aes256Ctr, aes192Ctr, aes128Ctr, aes256Cbc, cipherNone].map((c) => [c.name, c]),
-);
+/** A read-only map that always shows the installed suite's current algorithms of one kind. */
+class InstalledAlgorithms<T> implements ReadonlyMap<string, T> {
+  readonly #pick: (suite: IndexedCipherSuite) => ReadonlyMap<string, T>;
+  constructor(pick: (suite: IndexedCipherSuite) => ReadonlyMap<string, T>) {
+    this.#pick = pick;
+  }
+  get #map(): ReadonlyMap<string, T> {
+    return this.#pick(installedCipherSuite());
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+  get(name: string): T | undefined {
+    return this.#map.get(name);
+  }
+  has(name: string): boolean {
+    return this.#map.has(name);
+  }
+  forEach(callback: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
+    this.#map.forEach((value, key) => callback.call(thisArg, value, key, this));
+  }
+  entries(): MapIterator<[string, T]> {
+    return this.#map.entries();
+  }
+  keys(): MapIterator<string> {
+    return this.#map.keys();
+  }
+  values(): MapIterator<T> {
+    return this.#map.values();
+  }
+  [Symbol.iterator](): MapIterator<[string, T]> {
+    return this.#map.entries();
+  }
+}
 
-/** RFC 4253 §6.4 MACs by wire name. */
-export const macAlgorithms: ReadonlyMap<string, MacAlgorithm> = new Map(
-  [hmacSha2_256Etm, hmacSha2_512Etm, hmacSha2_256, hmacSha2_512, macNone].map((m) => [m.name, m]),
-);
+/** RFC 4253 §6.3 ciphers of the installed suite by wire name. */
+export const cipherAlgorithms: ReadonlyMap<string, CipherAlgorithm> = new InstalledAlgorithms((suite) => suite.ciphers);
+
+/** RFC 4253 §6.4 MACs of the installed suite by wire name. */
+export const macAlgorithms: ReadonlyMap<string, MacAlgorithm> = new InstalledAlgorithms((suite) => suite.macs);
 
 /** The negotiated algorithms and derived keys of one direction. */
 export interface PacketProtectionOptions {
@@ -58,22 +87,23 @@ export interface PacketProtectionOptions {
 }
 
 /**
- * Looks up the negotiated algorithms and builds the strategy for one direction: `opening` for
- * the packets we receive, `sealing` for those we send.
+ * Looks up the negotiated algorithms in the installed suite and builds the strategy for one
+ * direction: `opening` for the packets we receive, `sealing` for those we send.
  * @example
  * const sealing = createPacketProtection({ cipher: 'aes256-ctr', mac: 'hmac-sha2-256-etm@openssh.com', keys, direction: 'sealing' });
- * @throws ProtocolError (KEY_EXCHANGE_FAILED) for a name we do not implement
+ * @throws ProtocolError (KEY_EXCHANGE_FAILED) for a name we do not implement; SshError when no suite is installed
  */
 export function createPacketProtection(options: PacketProtectionOptions & { direction: 'opening' }): OpeningKey;
 export function createPacketProtection(options: PacketProtectionOptions & { direction: 'sealing' }): SealingKey;
 export function createPacketProtection(
   options: PacketProtectionOptions & { direction: 'opening' | 'sealing' },
 ): OpeningKey | SealingKey {
-  const cipher = cipherAlgorithms.get(options.cipher);
+  const suite = installedCipherSuite();
+  const cipher = suite.ciphers.get(options.cipher);
   if (!cipher) throw new ProtocolError(`Unknown cipher ${options.cipher}`, DisconnectReason.keyExchangeFailed);
   let mac: MacAlgorithm | undefined;
   if (!cipher.aead) {
-    mac = macAlgorithms.get(options.mac ?? '');
+    mac = suite.macs.get(options.mac ?? '');
     if (!mac) throw new ProtocolError(`Unknown MAC ${options.mac} for cipher ${options.cipher}`, DisconnectReason.keyExchangeFailed);
   }
   return options.direction === 'opening' ? cipher.opening(options.keys, mac) : cipher.sealing(options.keys, mac);

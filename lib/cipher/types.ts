@@ -76,7 +76,7 @@ export interface MacAlgorithm {
   readonly macLength: number;
   /** OpenSSH PROTOCOL §1.5: MAC over the ciphertext; the packet length travels in clear. */
   readonly encryptThenMac: boolean;
-  /** node:crypto HMAC digest name. */
+  /** The hash, by its node:crypto name (`sha256`, `sha512`); every backend picks its hash by it. */
   readonly digest: string;
 }
 

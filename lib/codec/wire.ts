@@ -4,7 +4,9 @@
  */
 import { ProtocolError } from '../errors.js';
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: it is part of the peer's text, not a byte-order mark to drop.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const textEncoder = new TextEncoder();
 
 /** Reads RFC 4251 §5 values from a payload, tracking the offset for error messages. */
@@ -220,7 +222,7 @@ export function utf8Encode(text: string): Uint8Array {
 
 /** UTF-8 bytes to text (lenient: invalid sequences become U+FFFD). */
 export function utf8Decode(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes);
+  return lenientTextDecoder.decode(bytes);
 }
 
 /** Concatenates byte arrays into one new array. */

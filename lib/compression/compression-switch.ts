@@ -6,6 +6,7 @@
  * themselves: those are `payload-compression.ts`.
  */
 import { compressionStart } from './names.js';
+import { requireZlib } from './zlib-engine.js';
 
 /** Anything the switch starts and stops: a PayloadCompressor or a PayloadDecompressor. */
 export interface CompressionContext {
@@ -35,8 +36,12 @@ export class CompressionSwitch<T extends CompressionContext> {
     return this.#active;
   }
 
-  /** RFC 4253 §7.3: the method that takes effect with the next NEWKEYS in this direction. */
+  /**
+   * RFC 4253 §7.3: the method that takes effect with the next NEWKEYS in this direction.
+   * @throws SshError when it needs zlib and this runtime has none (before NEWKEYS is sent)
+   */
   prepare(name: string): void {
+    if (compressionStart(name) !== 'never') requireZlib(name);
     this.#next = name;
   }
 

@@ -6,7 +6,8 @@
  */
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { allocate } from '../codec/messages/connection.js';
-import { SyncZlib, ZlibFlush } from './sync-zlib.js';
+import { ZlibFlush, createZlib } from './zlib-engine.js';
+import type { ZlibEngine } from './zlib-engine.js';
 
 /** OpenSSH compresses at level 6 (packet.c); so do we, for the same speed/ratio trade. */
 const LEVEL = 6;
@@ -15,7 +16,7 @@ const INITIAL_OUTPUT_SIZE = 64 * 1024;
 
 /** Outbound: compresses each payload into the direction's continuous zlib stream. */
 export class PayloadCompressor {
-  readonly #zlib = new SyncZlib('deflate', { level: LEVEL, initialOutputSize: INITIAL_OUTPUT_SIZE });
+  readonly #zlib: ZlibEngine = createZlib('deflate', { level: LEVEL, initialOutputSize: INITIAL_OUTPUT_SIZE });
 
   /**
    * RFC 4253 §6.2: compresses one payload, ending it with a partial flush so the peer can
@@ -36,7 +37,7 @@ export class PayloadCompressor {
 
 /** Inbound: inflates each payload from the direction's continuous zlib stream, bounded. */
 export class PayloadDecompressor {
-  readonly #zlib = new SyncZlib('inflate', { initialOutputSize: INITIAL_OUTPUT_SIZE });
+  readonly #zlib: ZlibEngine = createZlib('inflate', { initialOutputSize: INITIAL_OUTPUT_SIZE });
   readonly #maxPayloadLength: number;
 
   /** @param maxPayloadLength - the most bytes one packet may inflate to */

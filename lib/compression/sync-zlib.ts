@@ -1,11 +1,13 @@
 /**
  * One persistent zlib stream (RFC 1950/1951) driven synchronously, a call per SSH packet, with a
  * bound on what one call may produce. It owns the native engine and its output buffer; which
- * flush mode and bound a packet uses belongs to `payload-compression.ts`. Uses node:zlib only.
- * Failures are ProtocolErrors with COMPRESSION_ERROR (RFC 4253 §11.1).
+ * flush mode and bound a packet uses belongs to `payload-compression.ts`. The node:zlib backend
+ * of zlib-engine.ts, installed by lib/platform/node.ts. Failures are ProtocolErrors with
+ * COMPRESSION_ERROR (RFC 4253 §11.1).
  */
-import { constants, createDeflate, createInflate } from 'node:zlib';
+import { createDeflate, createInflate } from 'node:zlib';
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
+import type { ZlibBackend, ZlibEngine, ZlibOptions } from './zlib-engine.js';
 
 /**
  * The native engine behind a node:zlib Deflate/Inflate object. Why we call it directly: the packet
@@ -27,33 +29,19 @@ interface ZlibObject {
   _writeState: Uint32Array;
 }
 
-/** Options of a SyncZlib. */
-export interface SyncZlibOptions {
-  /** Compression level 1-9 (deflate only). */
-  level?: number;
-  /** Size of the first output buffer; it doubles as needed up to the call's limit. */
-  initialOutputSize?: number;
-}
-
 function compressionError(message: string): ProtocolError {
   return new ProtocolError(message, DisconnectReason.compressionError);
 }
 
-/** zlib flush modes used by SSH (RFC 4253 §6.2). */
-export const ZlibFlush = {
-  partial: constants.Z_PARTIAL_FLUSH,
-  sync: constants.Z_SYNC_FLUSH,
-} as const;
-
 /** A zlib deflate or inflate stream whose state persists across synchronous calls. */
-export class SyncZlib {
+export class SyncZlib implements ZlibEngine {
   readonly #object: ZlibObject;
   #handle: ZlibHandle | null;
   readonly #state: Uint32Array;
   #output: Uint8Array;
   #failure: ProtocolError | undefined;
 
-  constructor(mode: 'deflate' | 'inflate', options: SyncZlibOptions = {}) {
+  constructor(mode: 'deflate' | 'inflate', options: ZlibOptions = {}) {
     const object = (mode === 'deflate' ? createDeflate({ level: options.level ?? 6 }) : createInflate()) as unknown as ZlibObject;
     const handle = object._handle;
     if (handle === null || typeof handle.writeSync !== 'function' || !(object._writeState instanceof Uint32Array)) {
@@ -127,3 +115,9 @@ export class SyncZlib {
     throw error;
   }
 }
+
+/** node:zlib as the synchronous zlib of zlib-engine.ts. */
+export const nodeZlibBackend: ZlibBackend = {
+  name: 'node:zlib',
+  create: (mode, options) => new SyncZlib(mode, options),
+};

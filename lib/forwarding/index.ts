@@ -3,9 +3,9 @@
  * (OpenSSH PROTOCOL §2.4). `addPortForwardingService(config)`
  * registers the service on a configuration (both sides need it); `getPortForwardingService(session)`
  * returns the service of an authenticated session, which forwards in both directions and serves
- * the peer's forwarding requests.
+ * the peer's forwarding requests. Installs no backend (the entry points `index.node.ts` and
+ * `index.browser.ts` do, then re-export this).
  */
-import '../platform/node.js';
 import type { SessionConfig } from '../config.js';
 import { SshError } from '../errors.js';
 import { ForwardingType } from './messages.js';

@@ -4,7 +4,8 @@
  * happy eyeballs, and a registry of live sockets and listeners so nothing outlives a session.
  * Knows nothing of channels; the pump and the service do.
  */
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { net } from './net-backend.js';
 
 /**
  * RFC 4254 §7.1: "" means every address and "localhost" the loopback address; other values are
@@ -27,7 +28,7 @@ export function bindAddress(address: string): string {
  * @throws Error from node:net (EADDRINUSE, EACCES, EADDRNOTAVAIL)
  */
 export function listenTcp(address: string, port: number): Promise<Server> {
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  const server = net().createServer({ allowHalfOpen: true, pauseOnConnect: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: address, port, exclusive: true }, () => {
@@ -55,7 +56,7 @@ export function boundPort(server: Server): number {
  */
 export function connectTcp(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, allowHalfOpen: true, autoSelectFamily: true });
+    const socket = net().connect({ host, port, allowHalfOpen: true, autoSelectFamily: true });
     socket.pause();
     socket.once('error', reject);
     socket.once('connect', () => {

@@ -3,7 +3,8 @@
  * socket path and connecting to one. An existing file at the path is never replaced, as OpenSSH's
  * default (StreamLocalBindUnlink no): the listen fails instead. Knows nothing of channels.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { net } from './net-backend.js';
 
 /**
  * Listens on the Unix-domain socket `path`. Connections start paused and half-open capable, so
@@ -13,7 +14,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * @throws Error from node:net (EADDRINUSE when the path exists, EACCES, ENOENT for a missing directory)
  */
 export function listenUnix(path: string): Promise<Server> {
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  const server = net().createServer({ allowHalfOpen: true, pauseOnConnect: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ path, exclusive: true }, () => {
@@ -31,7 +32,7 @@ export function listenUnix(path: string): Promise<Server> {
  */
 export function connectUnix(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ path, allowHalfOpen: true });
+    const socket = net().connect({ path, allowHalfOpen: true });
     socket.pause();
     socket.once('error', reject);
     socket.once('connect', () => {

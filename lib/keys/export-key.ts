@@ -10,6 +10,7 @@ import { exportJwk } from './formats/jwk.js';
 import { encodeOpenSshPrivateKey } from './formats/openssh.js';
 import { encryptLegacyPem, writePem } from './formats/pem.js';
 import { encryptPkcs8 } from './formats/pkcs8.js';
+import { writePrivateKeyDer, writePublicKeyDer } from './formats/key-der.js';
 import { formatSsh2PublicKey } from './formats/ssh2.js';
 import { formatSsh2PrivateKey } from './formats/ssh2-private.js';
 import { formatSshPublicKey } from './formats/ssh-public.js';
@@ -24,7 +25,7 @@ function requireType(key: KeyPair, format: KeyFormat): void {
 }
 
 function der(key: KeyPair, type: 'pkcs1' | 'sec1' | 'pkcs8'): Uint8Array {
-  return new Uint8Array(key.privateKey!.export({ format: 'der', type }));
+  return writePrivateKeyDer(key.material, type);
 }
 
 /**
@@ -35,7 +36,7 @@ function der(key: KeyPair, type: 'pkcs1' | 'sec1' | 'pkcs8'): Uint8Array {
  * @example const pem = await exportPrivateKey(key, KeyFormat.OpenSsh, 'secret');
  */
 export async function exportPrivateKey(key: KeyPair, format: KeyFormat, passphrase?: string): Promise<string> {
-  if (!key.privateKey) throw new KeyError(`Cannot export a private key: the ${key.keyType} key has only its public half`);
+  if (!key.hasPrivateKey) throw new KeyError(`Cannot export a private key: the ${key.keyType} key has only its public half`);
   if (passphrase === '') passphrase = undefined;
   requireType(key, format);
   switch (format) {
@@ -79,9 +80,9 @@ export async function exportPublicKey(key: KeyPair, format: KeyFormat = KeyForma
     case KeyFormat.Ssh2:
       return formatSsh2PublicKey(key);
     case KeyFormat.Pkcs1:
-      return writePem('RSA PUBLIC KEY', new Uint8Array(key.publicKey.export({ format: 'der', type: 'pkcs1' })));
+      return writePem('RSA PUBLIC KEY', writePublicKeyDer(key.material, 'pkcs1'));
     case KeyFormat.Pkcs8:
-      return writePem('PUBLIC KEY', new Uint8Array(key.publicKey.export({ format: 'der', type: 'spki' })));
+      return writePem('PUBLIC KEY', writePublicKeyDer(key.material, 'spki'));
     case KeyFormat.Jwk:
       return exportJwk(key, false);
     case KeyFormat.Sec1:

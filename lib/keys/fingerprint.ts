@@ -2,8 +2,9 @@
  * Public key identity helpers: the RFC 4253 §6.6 blob, the fingerprints ssh-keygen -l prints
  * (SHA256 base64 without padding, or legacy colon-separated MD5, RFC 4716 §4), and equality.
  */
-import { createHash } from 'node:crypto';
+import { base64Encode, hexEncode } from './encoding.js';
 import type { KeyPair } from './key-pair.js';
+import { keySuite } from './suite.js';
 
 /** RFC 4253 §6.6: the SSH public key blob of `key`. */
 export function getPublicKeyBlob(key: KeyPair): Uint8Array {
@@ -16,9 +17,9 @@ export function getPublicKeyBlob(key: KeyPair): Uint8Array {
  * @example getFingerprint(key) // 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s'
  */
 export function getFingerprint(key: KeyPair, hash: 'sha256' | 'md5' = 'sha256'): string {
-  const digest = createHash(hash).update(key.publicKeyBlob).digest();
-  if (hash === 'md5') return `MD5:${digest.toString('hex').replace(/(..)(?!$)/g, '$1:')}`;
-  return `SHA256:${digest.toString('base64').replace(/=+$/, '')}`;
+  const digest = keySuite().hash(hash, key.publicKeyBlob);
+  if (hash === 'md5') return `MD5:${hexEncode(digest).replace(/(..)(?!$)/g, '$1:')}`;
+  return `SHA256:${base64Encode(digest).replace(/=+$/, '')}`;
 }
 
 /** True when both keys hold the same public key (comments and private halves are ignored). */

@@ -3,18 +3,28 @@
  * OpenSSH, legacy `Proc-Type` encryption), RFC 4716, the one-line SSH public key, JWK, and binary
  * DER or openssh-key-v1 bodies. Each format module parses; this file only recognises and routes.
  */
-import { readFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { KeyPair } from './key-pair.js';
 import { importJwk } from './formats/jwk.js';
 import { isOpenSshPrivateKey, parseOpenSshPrivateKey } from './formats/openssh.js';
 import { decryptLegacyPem, isLegacyEncrypted, isPem, readPemBlocks, type PemBlock } from './formats/pem.js';
-import { decryptPkcs8, parsePrivateDer, parsePublicDer } from './formats/pkcs8.js';
+import { decryptPkcs8 } from './formats/pkcs8.js';
+import { readPrivateKeyDer, readPublicKeyDer } from './formats/key-der.js';
 import { isSsh2PublicKey, parseSsh2PublicKey } from './formats/ssh2.js';
 import { isSsh2PrivateKey, parseSsh2PrivateKey } from './formats/ssh2-private.js';
 import { isSshKeyType, parseSshPublicKey } from './formats/ssh-public.js';
 import { parseAs } from './formats/invalid.js';
 import { assertConsistentKeyPair } from './formats/consistency.js';
+
+/** A private key from DER; errors of any kind become a KeyError naming the structure. */
+function privateDer(der: Uint8Array, type: 'pkcs1' | 'pkcs8' | 'sec1', expected: string): KeyPair {
+  return parseAs(expected, () => new KeyPair({ material: readPrivateKeyDer(der, type, expected) }));
+}
+
+/** A public key from SPKI or PKCS#1 RSAPublicKey DER. */
+function publicDer(der: Uint8Array, type: 'pkcs1' | 'spki', expected: string): KeyPair {
+  return parseAs(expected, () => new KeyPair({ material: readPublicKeyDer(der, type, expected) }));
+}
 
 const expectedFormats = 'PEM (PKCS#1, PKCS#8, SEC1, OpenSSH), RFC 4716 SSH2, an SSH public key line or JWK';
 
@@ -36,17 +46,17 @@ async function importPemBlock(block: PemBlock, passphrase: string | undefined): 
   const der = isLegacyEncrypted(block) ? decryptLegacyPem(block, passphrase) : block.body;
   switch (block.label) {
     case 'RSA PRIVATE KEY':
-      return KeyPair.fromPrivateKey(parsePrivateDer(der, 'pkcs1', expected));
+      return privateDer(der, 'pkcs1', expected);
     case 'EC PRIVATE KEY':
-      return KeyPair.fromPrivateKey(parsePrivateDer(der, 'sec1', expected));
+      return privateDer(der, 'sec1', expected);
     case 'PRIVATE KEY':
-      return KeyPair.fromPrivateKey(parsePrivateDer(der, 'pkcs8', expected));
+      return privateDer(der, 'pkcs8', expected);
     case 'ENCRYPTED PRIVATE KEY':
-      return KeyPair.fromPrivateKey(parsePrivateDer(await decryptPkcs8(der, passphrase), 'pkcs8', pemLabels['PRIVATE KEY']!));
+      return privateDer(await decryptPkcs8(der, passphrase), 'pkcs8', pemLabels['PRIVATE KEY']!);
     case 'RSA PUBLIC KEY':
-      return new KeyPair({ publicKey: parsePublicDer(der, 'pkcs1', expected) });
+      return publicDer(der, 'pkcs1', expected);
     default:
-      return new KeyPair({ publicKey: parsePublicDer(der, 'spki', expected) });
+      return publicDer(der, 'spki', expected);
   }
 }
 
@@ -55,11 +65,11 @@ async function importBinary(bytes: Uint8Array, passphrase: string | undefined): 
   if (isOpenSshPrivateKey(bytes)) return parseOpenSshPrivateKey(bytes, passphrase);
   if (bytes[0] === 0x30) {
     const attempts: (() => Promise<KeyPair> | KeyPair)[] = [
-      () => KeyPair.fromPrivateKey(parsePrivateDer(bytes, 'pkcs8', 'PKCS#8')),
-      () => new KeyPair({ publicKey: parsePublicDer(bytes, 'spki', 'SPKI') }),
-      () => KeyPair.fromPrivateKey(parsePrivateDer(bytes, 'pkcs1', 'PKCS#1')),
-      () => new KeyPair({ publicKey: parsePublicDer(bytes, 'pkcs1', 'PKCS#1') }),
-      () => KeyPair.fromPrivateKey(parsePrivateDer(bytes, 'sec1', 'SEC1')),
+      () => privateDer(bytes, 'pkcs8', 'PKCS#8'),
+      () => publicDer(bytes, 'spki', 'SPKI'),
+      () => privateDer(bytes, 'pkcs1', 'PKCS#1'),
+      () => publicDer(bytes, 'pkcs1', 'PKCS#1'),
+      () => privateDer(bytes, 'sec1', 'SEC1'),
     ];
     for (const attempt of attempts) {
       try {
@@ -70,7 +80,7 @@ async function importBinary(bytes: Uint8Array, passphrase: string | undefined): 
     }
     // Encrypted PKCS#8 last, so that its passphrase errors are the ones reported.
     const plain = await decryptPkcs8(bytes, passphrase);
-    return KeyPair.fromPrivateKey(parsePrivateDer(plain, 'pkcs8', pemLabels['PRIVATE KEY']!));
+    return privateDer(plain, 'pkcs8', pemLabels['PRIVATE KEY']!);
   }
   if (bytes.length > 4 && bytes[0] === 0) return parseAs('SSH public key blob', () => KeyPair.fromPublicKeyBlob(bytes));
   throw new KeyError(`Unrecognized binary key data (expected DER, an openssh-key-v1 body or an SSH public key blob)`);
@@ -91,7 +101,7 @@ function looksLikeText(bytes: Uint8Array): boolean {
  */
 export async function importKey(data: string | Uint8Array, passphrase?: string): Promise<KeyPair> {
   const key = await importAnyFormat(data, passphrase);
-  assertConsistentKeyPair(key, 'private key');
+  await assertConsistentKeyPair(key, 'private key');
   return key;
 }
 
@@ -119,12 +129,24 @@ async function importAnyFormat(data: string | Uint8Array, passphrase: string | u
   throw new KeyError(`Unrecognized key format (expected ${expectedFormats})`);
 }
 
+/** node:fs/promises, loaded on first use so that runtimes without a file system can import this module. */
+async function loadReadFile(path: string): Promise<(path: string) => Promise<Uint8Array>> {
+  const specifier = 'node:fs/promises';
+  try {
+    const fs = (await import(/* @vite-ignore */ specifier)) as { readFile(path: string): Promise<Uint8Array> };
+    return fs.readFile;
+  } catch (cause) {
+    throw new KeyError(`Cannot read key file ${path}: importKeyFile needs node:fs, which this runtime lacks; read the file yourself and call importKey`, { cause });
+  }
+}
+
 /**
- * Reads and imports a key file.
- * @throws KeyError when the file cannot be read or parsed
+ * Reads and imports a key file (Node, Bun and Deno only: it needs node:fs).
+ * @throws KeyError when the file cannot be read or parsed, or the runtime has no file system
  * @example const hostKey = await importKeyFile('/etc/ssh/ssh_host_ed25519_key');
  */
 export async function importKeyFile(path: string, passphrase?: string): Promise<KeyPair> {
+  const readFile = await loadReadFile(path);
   let data: Uint8Array;
   try {
     data = await readFile(path);

@@ -1,8 +1,8 @@
 /**
  * The `ssh-streams/keys` entry point: key pairs, import and export in the SSH, PEM and JWK formats,
- * fingerprints, and authorized_keys / known_hosts parsing. Public re-exports only.
+ * fingerprints, and authorized_keys / known_hosts parsing. Public re-exports only; installs no
+ * backend (the entry points `index.node.ts` and `index.browser.ts` do, then re-export this).
  */
-import '../platform/node.js';
 export { KeyPair, generateKeyPair, type GenerateKeyPairOptions, type KeyType, type PublicKeyAlgorithmName } from './key-pair.js';
 export { KeyFormat } from './key-format.js';
 export { importKey, importKeyFile } from './import-key.js';

@@ -1,37 +1,37 @@
 /**
  * The key-pair type shared by host keys, client keys and the key import/export package, and the
  * SSH public key algorithms (RFC 4253 §6.6, RFC 5656 §3, RFC 8332, RFC 8709): public key blobs,
- * signature blobs, signing and verifying with node:crypto key objects.
+ * signature blobs, signing and verifying. A KeyPair holds its numbers as bytes (key-material.ts)
+ * and the installed key suite's handles (a node KeyObject, a WebCrypto CryptoKey), made on first use.
  */
-import { createPublicKey, generateKeyPair as nodeGenerateKeyPair, sign, verify, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
 import { KeyError } from '../errors.js';
 import { SshReader, SshWriter } from '../codec/wire.js';
+import { bytesEqual } from './encoding.js';
+import {
+  assertPointOnCurve,
+  assertScalarInRange,
+  curveOfKeyType,
+  curveParameters,
+  isPrivateMaterial,
+  keyTypeOfMaterial,
+  rsaPrivateMaterial,
+  rsaPublicMaterial,
+  type KeyMaterial,
+  type KeyType,
+} from './key-material.js';
+import { keySuite, type KeySuite, type SignatureScheme } from './suite.js';
 
-/** Key blob types: the first string of an SSH public key blob. */
-export type KeyType =
-  | 'ssh-ed25519'
-  | 'ecdsa-sha2-nistp256'
-  | 'ecdsa-sha2-nistp384'
-  | 'ecdsa-sha2-nistp521'
-  | 'ssh-rsa';
+export type { KeyType } from './key-material.js';
 
-/** Signature (public key) algorithm names; RSA keys sign under three of them. */
+/** Signature (public key) algorithms names; RSA keys sign under three of them. */
 export type PublicKeyAlgorithmName = KeyType | 'rsa-sha2-256' | 'rsa-sha2-512';
-
-const curveOfKeyType = {
-  'ecdsa-sha2-nistp256': { curve: 'nistp256', jwk: 'P-256', hash: 'sha256', size: 32 },
-  'ecdsa-sha2-nistp384': { curve: 'nistp384', jwk: 'P-384', hash: 'sha384', size: 48 },
-  'ecdsa-sha2-nistp521': { curve: 'nistp521', jwk: 'P-521', hash: 'sha512', size: 66 },
-} as const;
-type EcdsaKeyType = keyof typeof curveOfKeyType;
 
 const rsaHash = { 'ssh-rsa': 'sha1', 'rsa-sha2-256': 'sha256', 'rsa-sha2-512': 'sha512' } as const;
 
 /** The key type that signs under `algorithm` (RFC 8332: rsa-sha2-* use `ssh-rsa` keys). */
 export function keyTypeOfAlgorithm(algorithm: string): KeyType {
   if (algorithm === 'rsa-sha2-256' || algorithm === 'rsa-sha2-512' || algorithm === 'ssh-rsa') return 'ssh-rsa';
-  if (algorithm === 'ssh-ed25519' || algorithm in curveOfKeyType) return algorithm as KeyType;
+  if (algorithm === 'ssh-ed25519' || curveOfKeyType(algorithm)) return algorithm as KeyType;
   throw new KeyError(`Unsupported public key algorithm ${algorithm}`);
 }
 
@@ -40,92 +40,102 @@ export function algorithmsOfKeyType(keyType: KeyType): PublicKeyAlgorithmName[] 
   return keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
 }
 
-function b64u(s: string | undefined): Uint8Array {
-  if (s === undefined) throw new KeyError('Key is missing a JWK component');
-  return new Uint8Array(Buffer.from(s, 'base64url'));
+function schemeOf(keyType: KeyType, algorithm: string): SignatureScheme {
+  if (keyType === 'ssh-ed25519') return { keyType, hash: undefined };
+  if (keyType === 'ssh-rsa') return { keyType, hash: rsaHash[algorithm as keyof typeof rsaHash] };
+  return { keyType, hash: curveParameters(curveOfKeyType(keyType)!).hash };
 }
 
-function keyTypeOf(key: KeyObject): KeyType {
-  const type = key.asymmetricKeyType;
-  if (type === 'ed25519') return 'ssh-ed25519';
-  if (type === 'rsa') return 'ssh-rsa';
-  if (type === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1') return 'ecdsa-sha2-nistp256';
-    if (curve === 'secp384r1') return 'ecdsa-sha2-nistp384';
-    if (curve === 'secp521r1') return 'ecdsa-sha2-nistp521';
-    throw new KeyError(`Unsupported EC curve ${curve}`);
-  }
-  throw new KeyError(`Unsupported key type ${type}`);
-}
-
-/** RFC 4253 §6.6 / RFC 5656 §3.1 / RFC 8709 §4: the public key blob of `publicKey`. */
-function encodePublicKeyBlob(keyType: KeyType, publicKey: KeyObject): Uint8Array {
-  const jwk = publicKey.export({ format: 'jwk' });
+/** RFC 4253 §6.6 / RFC 5656 §3.1 / RFC 8709 §4: the public key blob. */
+function encodePublicKeyBlob(keyType: KeyType, m: KeyMaterial): Uint8Array {
   const w = new SshWriter(600);
   w.string(keyType);
-  if (keyType === 'ssh-ed25519') {
-    w.string(b64u(jwk.x));
-  } else if (keyType === 'ssh-rsa') {
-    w.mpint(b64u(jwk.e)).mpint(b64u(jwk.n));
+  if (m.kty === 'OKP') {
+    w.string(m.x);
+  } else if (m.kty === 'RSA') {
+    w.mpint(m.e).mpint(m.n);
   } else {
-    const { curve } = curveOfKeyType[keyType];
-    const x = b64u(jwk.x);
-    const y = b64u(jwk.y);
-    const point = new Uint8Array(1 + x.length + y.length);
+    const point = new Uint8Array(1 + m.x.length + m.y.length);
     point[0] = 4;
-    point.set(x, 1);
-    point.set(y, 1 + x.length);
-    w.string(curve).string(point);
+    point.set(m.x, 1);
+    point.set(m.y, 1 + m.x.length);
+    w.string(curveParameters(m.crv).ssh).string(point);
   }
   return w.toBytes().slice();
 }
 
-function leftPad(bytes: Uint8Array, size: number): Uint8Array {
-  if (bytes.length === size) return bytes;
-  if (bytes.length > size) throw new KeyError(`Value of ${bytes.length} bytes exceeds ${size}`);
-  const out = new Uint8Array(size);
-  out.set(bytes, size - bytes.length);
-  return out;
-}
-
-/** RFC 4253 §6.6 / RFC 5656 §3.1: parses a public key blob into a node:crypto key object. */
-function decodePublicKeyBlob(blob: Uint8Array): { keyType: KeyType; publicKey: KeyObject } {
+/** RFC 4253 §6.6 / RFC 5656 §3.1: parses a public key blob into key material. */
+function decodePublicKeyBlob(blob: Uint8Array): KeyMaterial {
   const r = new SshReader(blob);
   r.context = 'Public key blob';
-  const name = r.utf8();
   // Some peers put the signature algorithm name in an RSA blob.
-  const keyType = keyTypeOfAlgorithm(name);
-  let jwk: Record<string, string>;
+  const keyType = keyTypeOfAlgorithm(r.utf8());
+  let material: KeyMaterial;
   if (keyType === 'ssh-ed25519') {
     const raw = r.string();
     if (raw.length !== 32) throw new KeyError(`Ed25519 public key must be 32 bytes, got ${raw.length}`);
-    jwk = { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') };
+    material = { kty: 'OKP', crv: 'Ed25519', x: raw.slice() };
   } else if (keyType === 'ssh-rsa') {
     const e = r.mpint();
     const n = r.mpint();
-    jwk = { kty: 'RSA', e: Buffer.from(e).toString('base64url'), n: Buffer.from(n).toString('base64url') };
+    material = rsaPublicMaterial(n, e, 'ssh-rsa public key');
   } else {
-    const spec = curveOfKeyType[keyType as EcdsaKeyType];
+    const crv = curveOfKeyType(keyType)!;
+    const spec = curveParameters(crv);
     const curve = r.utf8();
-    if (curve !== spec.curve) throw new KeyError(`ECDSA key curve ${curve} does not match ${keyType}`);
+    if (curve !== spec.ssh) throw new KeyError(`ECDSA key curve ${curve} does not match ${keyType}`);
     const point = r.string();
     if (point.length !== 1 + 2 * spec.size || point[0] !== 4) {
       throw new KeyError(`ECDSA ${curve} point must be uncompressed (${1 + 2 * spec.size} bytes), got ${point.length}`);
     }
-    jwk = {
-      kty: 'EC',
-      crv: spec.jwk,
-      x: Buffer.from(point.subarray(1, 1 + spec.size)).toString('base64url'),
-      y: Buffer.from(point.subarray(1 + spec.size)).toString('base64url'),
-    };
+    material = { kty: 'EC', crv, x: point.slice(1, 1 + spec.size), y: point.slice(1 + spec.size) };
   }
   r.end();
-  try {
-    return { keyType, publicKey: createPublicKey({ key: jwk, format: 'jwk' }) };
-  } catch (cause) {
-    throw new KeyError(`Invalid ${keyType} public key: ${(cause as Error).message}`, { cause });
+  return material;
+}
+
+/**
+ * Checks `material` and completes a private key's public members: an Ed25519 or EC public key is
+ * derived from the private one, and must equal the stored one when there is one.
+ */
+function completeMaterial(material: KeyMaterial, suite: KeySuite): KeyMaterial {
+  const what = `${keyTypeOfMaterial(material)} key`;
+  if (material.kty === 'RSA') {
+    const pub = rsaPublicMaterial(material.n, material.e, what);
+    if (!isPrivateMaterial(material)) return pub;
+    const { d, p, q } = material;
+    if (!p || !q) throw new KeyError(`Invalid ${what}: an RSA private key needs its primes`);
+    return rsaPrivateMaterial({ n: pub.n, e: pub.e, d: d!, p, q }, what);
   }
+  if (material.kty === 'OKP') {
+    if (material.d === undefined) {
+      if (material.x.length !== 32) throw new KeyError(`Ed25519 public key must be 32 bytes, got ${material.x.length}`);
+      return material;
+    }
+    if (material.d.length !== 32) throw new KeyError(`Invalid ${what}: Ed25519 private key must be 32 bytes, got ${material.d.length}`);
+    const { x } = suite.derivePublic(material);
+    if (material.x.length > 0 && !bytesEqual(x, material.x)) throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
+    return { kty: 'OKP', crv: 'Ed25519', x, d: material.d };
+  }
+  if (material.d === undefined) {
+    assertPointOnCurve(material.crv, material.x, material.y, what);
+    return material;
+  }
+  assertScalarInRange(material.crv, material.d, what);
+  const { x, y } = suite.derivePublic(material);
+  if (material.x.length > 0 && (!bytesEqual(x, material.x) || !bytesEqual(y!, material.y))) {
+    throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
+  }
+  return { kty: 'EC', crv: material.crv, x, y: y!, d: material.d };
+}
+
+function leftPad(bytes: Uint8Array, size: number): Uint8Array | undefined {
+  let start = 0;
+  while (bytes.length - start > size && bytes[start] === 0) start++;
+  if (bytes.length - start > size) return undefined;
+  const out = new Uint8Array(size);
+  out.set(bytes.subarray(start), size - (bytes.length - start));
+  return out;
 }
 
 /**
@@ -134,45 +144,46 @@ function decodePublicKeyBlob(blob: Uint8Array): { keyType: KeyType; publicKey: K
  */
 export class KeyPair {
   readonly keyType: KeyType;
-  readonly publicKey: KeyObject;
-  readonly privateKey: KeyObject | undefined;
+  /** The key's numbers as bytes, private members included when this pair holds the private key. */
+  readonly material: KeyMaterial;
   comment: string;
   #blob: Uint8Array | undefined;
+  #suite: KeySuite | undefined;
+  #handles = new Map<string, Promise<unknown>>();
 
-  constructor(options: { publicKey: KeyObject; privateKey?: KeyObject | undefined; comment?: string | undefined }) {
-    this.publicKey = options.publicKey;
-    this.privateKey = options.privateKey;
+  /**
+   * Builds a key pair from key material, checking it: a public point on its curve, RSA numbers
+   * that agree, and (for Ed25519 and ECDSA) a stored public key equal to the one the private key
+   * gives; a missing one is derived.
+   * @throws KeyError for inconsistent or malformed material
+   */
+  constructor(options: { material: KeyMaterial; comment?: string | undefined }) {
+    this.material = completeMaterial(options.material, keySuite());
     this.comment = options.comment ?? '';
-    this.keyType = keyTypeOf(options.publicKey);
+    this.keyType = keyTypeOfMaterial(this.material);
   }
 
   /** Builds a public-only key pair from an SSH public key blob (RFC 4253 §6.6). */
   static fromPublicKeyBlob(blob: Uint8Array, comment?: string): KeyPair {
-    const { publicKey } = decodePublicKeyBlob(blob);
-    return new KeyPair({ publicKey, comment });
-  }
-
-  /** Builds a key pair from a node:crypto private key object (the public half is derived). */
-  static fromPrivateKey(privateKey: KeyObject, comment?: string): KeyPair {
-    return new KeyPair({ publicKey: createPublicKey(privateKey), privateKey, comment });
+    return new KeyPair({ material: decodePublicKeyBlob(blob), comment });
   }
 
   get hasPrivateKey(): boolean {
-    return this.privateKey !== undefined;
+    return isPrivateMaterial(this.material);
   }
 
   /** RFC 4253 §6.6 public key blob. */
   get publicKeyBlob(): Uint8Array {
-    this.#blob ??= encodePublicKeyBlob(this.keyType, this.publicKey);
+    this.#blob ??= encodePublicKeyBlob(this.keyType, this.material);
     return this.#blob;
   }
 
   /** RSA modulus size or curve size in bits. */
   get bits(): number {
-    const d = this.publicKey.asymmetricKeyDetails;
-    if (d?.modulusLength) return d.modulusLength;
-    if (this.keyType === 'ssh-ed25519') return 256;
-    return curveOfKeyType[this.keyType as EcdsaKeyType].size === 66 ? 521 : curveOfKeyType[this.keyType as EcdsaKeyType].size * 8;
+    const m = this.material;
+    if (m.kty === 'RSA') return (m.n.length - 1) * 8 + (32 - Math.clz32(m.n[0]!));
+    if (m.kty === 'OKP') return 256;
+    return m.crv === 'P-521' ? 521 : curveParameters(m.crv).size * 8;
   }
 
   /** The signature algorithms this key can produce, strongest first. */
@@ -182,35 +193,55 @@ export class KeyPair {
 
   /** True when `other` holds the same public key. */
   equals(other: KeyPair): boolean {
-    return Buffer.from(this.publicKeyBlob).equals(other.publicKeyBlob);
+    return bytesEqual(this.publicKeyBlob, other.publicKeyBlob);
   }
 
-  /** RFC 4253 §6.6 / RFC 5656 §3.1.2 / RFC 8332 §3: signs `data`, returning the signature blob. */
-  sign(algorithm: PublicKeyAlgorithmName, data: Uint8Array): Uint8Array {
-    if (!this.privateKey) throw new KeyError(`Cannot sign with ${this.keyType}: no private key`);
-    if (keyTypeOfAlgorithm(algorithm) !== this.keyType) {
-      throw new KeyError(`A ${this.keyType} key cannot sign with ${algorithm}`);
+  /** The suite's handle for one half of the key under `scheme`, made once per installed suite. */
+  #handle(isPrivate: boolean, scheme: SignatureScheme): Promise<unknown> {
+    const suite = keySuite();
+    if (suite !== this.#suite) {
+      this.#suite = suite;
+      this.#handles.clear();
     }
+    const id = `${isPrivate ? 'private' : 'public'}:${scheme.hash ?? ''}`;
+    let handle = this.#handles.get(id);
+    if (!handle) {
+      handle = Promise.resolve().then(() => suite.importKey(this.material, { isPrivate, scheme }));
+      this.#handles.set(id, handle);
+      // A failed import is not cached: the error is reported to this caller only.
+      handle.catch(() => this.#handles.delete(id));
+    }
+    return handle;
+  }
+
+  /**
+   * RFC 4253 §6.6 / RFC 5656 §3.1.2 / RFC 8332 §3: signs `data`, returning the signature blob.
+   * @throws KeyError without a private key or for an algorithm of another key type
+   */
+  async sign(algorithm: PublicKeyAlgorithmName, data: Uint8Array): Promise<Uint8Array> {
+    if (!this.hasPrivateKey) throw new KeyError(`Cannot sign with ${this.keyType}: no private key`);
+    if (keyTypeOfAlgorithm(algorithm) !== this.keyType) throw new KeyError(`A ${this.keyType} key cannot sign with ${algorithm}`);
+    const scheme = schemeOf(this.keyType, algorithm);
+    const suite = keySuite();
+    const signature = await suite.sign(await this.#handle(true, scheme), scheme, data);
     const w = new SshWriter(600);
     w.string(algorithm);
-    if (this.keyType === 'ssh-ed25519') {
-      w.string(sign(null, data, this.privateKey));
-    } else if (this.keyType === 'ssh-rsa') {
-      w.string(sign(rsaHash[algorithm as keyof typeof rsaHash], data, this.privateKey));
+    if (this.material.kty === 'EC') {
+      const size = curveParameters(this.material.crv).size;
+      w.string(new SshWriter(160).mpint(signature.subarray(0, size)).mpint(signature.subarray(size)).toBytes());
     } else {
-      const spec = curveOfKeyType[this.keyType as EcdsaKeyType];
-      const sig = sign(spec.hash, data, { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
-      const inner = new SshWriter(160).mpint(sig.subarray(0, spec.size)).mpint(sig.subarray(spec.size));
-      w.string(inner.toBytes());
+      w.string(signature);
     }
     return w.toBytes().slice();
   }
 
   /**
    * Verifies a signature blob over `data`. `allowed` limits the algorithms accepted (so that, for
-   * example, `ssh-rsa` SHA-1 signatures can be refused). Returns false for any mismatch.
+   * example, `ssh-rsa` SHA-1 signatures can be refused). Resolves false for any mismatch.
    */
-  verify(data: Uint8Array, signatureBlob: Uint8Array, allowed?: readonly string[]): boolean {
+  async verify(data: Uint8Array, signatureBlob: Uint8Array, allowed?: readonly string[]): Promise<boolean> {
+    let scheme: SignatureScheme;
+    let signature: Uint8Array | undefined;
     try {
       const r = new SshReader(signatureBlob);
       const algorithm = r.utf8();
@@ -218,22 +249,34 @@ export class KeyPair {
       r.end();
       if (allowed && !allowed.includes(algorithm)) return false;
       if (keyTypeOfAlgorithm(algorithm) !== this.keyType) return false;
-      if (this.keyType === 'ssh-ed25519') return verify(null, data, this.publicKey, sig);
-      if (this.keyType === 'ssh-rsa') {
-        return verify(rsaHash[algorithm as keyof typeof rsaHash], data, this.publicKey, sig);
-      }
-      const spec = curveOfKeyType[this.keyType as EcdsaKeyType];
-      const inner = new SshReader(sig);
-      const rr = inner.mpint();
-      const ss = inner.mpint();
-      inner.end();
-      const p1363 = new Uint8Array(2 * spec.size);
-      p1363.set(leftPad(rr, spec.size), 0);
-      p1363.set(leftPad(ss, spec.size), spec.size);
-      return verify(spec.hash, data, { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, p1363);
+      scheme = schemeOf(this.keyType, algorithm);
+      signature = this.#rawSignature(sig);
     } catch {
       return false;
     }
+    if (signature === undefined) return false;
+    try {
+      return await keySuite().verify(await this.#handle(false, scheme), { scheme, data, signature });
+    } catch {
+      return false;
+    }
+  }
+
+  /** The suite's form of an SSH signature: r || s for ECDSA, RSA left-padded to the modulus size. */
+  #rawSignature(sig: Uint8Array): Uint8Array | undefined {
+    const m = this.material;
+    if (m.kty === 'OKP') return sig.length === 64 ? sig : undefined;
+    if (m.kty === 'RSA') return leftPad(sig, m.n.length);
+    const size = curveParameters(m.crv).size;
+    const inner = new SshReader(sig);
+    const r = leftPad(inner.mpint(), size);
+    const s = leftPad(inner.mpint(), size);
+    inner.end();
+    if (!r || !s) return undefined;
+    const out = new Uint8Array(2 * size);
+    out.set(r);
+    out.set(s, size);
+    return out;
   }
 }
 
@@ -244,8 +287,6 @@ export interface GenerateKeyPairOptions {
   comment?: string;
 }
 
-const generate = promisify(nodeGenerateKeyPair);
-
 /**
  * Generates a key pair for a public key algorithm.
  * @example const hostKey = await generateKeyPair('ssh-ed25519');
@@ -253,16 +294,14 @@ const generate = promisify(nodeGenerateKeyPair);
  */
 export async function generateKeyPair(algorithm: PublicKeyAlgorithmName, options: GenerateKeyPairOptions = {}): Promise<KeyPair> {
   const keyType = keyTypeOfAlgorithm(algorithm);
-  let pair: { publicKey: KeyObject; privateKey: KeyObject };
-  if (keyType === 'ssh-ed25519') pair = await generate('ed25519');
-  else if (keyType === 'ssh-rsa') pair = await generate('rsa', { modulusLength: options.keySize ?? 3072 });
-  else pair = await generate('ec', { namedCurve: curveOfKeyType[keyType].jwk });
-  return new KeyPair({ ...pair, comment: options.comment });
+  const material = await keySuite().generate(keyType, { modulusLength: options.keySize ?? 3072 });
+  return new KeyPair({ material, comment: options.comment });
 }
 
 /** RFC 5656 §6.1: the SSH curve name, JWK curve name, hash and field size of an ECDSA key type. */
-export function ecdsaCurveOf(keyType: KeyType): (typeof curveOfKeyType)[EcdsaKeyType] {
-  const spec = curveOfKeyType[keyType as EcdsaKeyType];
-  if (!spec) throw new KeyError(`${keyType} is not an ECDSA key type`);
-  return spec;
+export function ecdsaCurveOf(keyType: KeyType): { curve: string; jwk: string; hash: string; size: number } {
+  const crv = curveOfKeyType(keyType);
+  if (!crv) throw new KeyError(`${keyType} is not an ECDSA key type`);
+  const spec = curveParameters(crv);
+  return { curve: spec.ssh, jwk: crv, hash: spec.hash, size: spec.size };
 }

@@ -3,8 +3,10 @@
  * `*`, `?` and `!` negation, `[host]:port` entries and hashed `|1|salt|hash` names (HMAC-SHA1 of
  * the host name keyed by the salt). Deciding trust from matches is the caller's policy.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KeyError } from '../errors.js';
+import { utf8Encode } from '../codec/wire.js';
+import { base64DecodeOrUndefined } from './encoding.js';
+import { keySuite } from './suite.js';
 import type { KeyPair } from './key-pair.js';
 import { parseSshPublicKey } from './formats/ssh-public.js';
 
@@ -71,10 +73,15 @@ function wildcardMatches(pattern: string, name: string): boolean {
 function hashedMatches(pattern: string, name: string): boolean {
   const parts = pattern.split('|');
   if (parts.length !== 4 || parts[1] !== '1') return false;
-  const salt = Buffer.from(parts[2]!, 'base64');
-  const expected = Buffer.from(parts[3]!, 'base64');
-  const actual = createHmac('sha1', salt).update(name).digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  const salt = base64DecodeOrUndefined(parts[2]!);
+  const expected = base64DecodeOrUndefined(parts[3]!);
+  if (!salt || !expected) return false;
+  const actual = keySuite().hmac('sha1', salt, utf8Encode(name));
+  if (expected.length !== actual.length) return false;
+  // Constant time over the digest, as a hashed name should not leak by timing.
+  let difference = 0;
+  for (let i = 0; i < actual.length; i++) difference |= actual[i]! ^ expected[i]!;
+  return difference === 0;
 }
 
 /**

@@ -4,4 +4,22 @@
  * layer owns the small interface it needs and its own `install…` function; this file only wires
  * the Node implementations in, once.
  */
-export {};
+import { installKeySuite } from '../keys/suite.js';
+import { nodeKeySuite } from '../keys/suites/node.js';
+
+installKeySuite(nodeKeySuite);
+
+import { installCipherSuite } from '../cipher/suite.js';
+import { nodeCipherSuite } from '../cipher/suites/node.js';
+import { installZlibBackend } from '../compression/zlib-engine.js';
+import { nodeZlibBackend } from '../compression/sync-zlib.js';
+
+installCipherSuite(nodeCipherSuite);
+installZlibBackend(nodeZlibBackend);
+
+// Node-only I/O: forwarding's sockets, and serveExec's processes (node:child_process is imported on first use).
+import * as nodeNet from 'node:net';
+import { installNet } from '../forwarding/net-backend.js';
+import { installChildProcess } from '../session/process-backend.js';
+installNet(nodeNet);
+installChildProcess(() => import('node:child_process'));

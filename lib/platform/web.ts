@@ -3,4 +3,12 @@
  * each browser entry point (the `browser` export condition). Nothing reachable from here may import
  * a `node:` module.
  */
-export {};
+import { installKeySuite } from '../keys/suite.js';
+import { webKeySuite } from '../keys/suites/web.js';
+
+installKeySuite(webKeySuite);
+
+import { installCipherSuite } from '../cipher/suite.js';
+import { webCipherSuite } from '../cipher/suites/web.js';
+
+installCipherSuite(webCipherSuite);

@@ -2,17 +2,20 @@
  * Server-side exec and shell (RFC 4254 §6.5), opt-in: a channel request handler that runs the
  * command of an `exec` request (or the shell for `shell`) through node:child_process and wires the
  * channel to it (data -> stdin, stdout -> data, stderr -> extended data 1, exit -> exit-status or
- * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. No
- * pseudo-terminals: pty-req is refused, so a shell has no prompt or line editing. What a peer
- * can make it hold is capped: env entries (count and bytes per channel) and commands running at
- * once per session (OpenSSH's MaxSessions); requests past a cap get CHANNEL_FAILURE.
+ * exit-signal, then CLOSE). Also handles env (§6.4) and signal (§6.9) for that process. With the
+ * optional node-pty installed, pty-req (§6.2) and window-change (§6.7) give the command or shell a
+ * pseudo-terminal (pty.ts); without it pty-req is refused and a shell has no prompt or line editing.
+ * What a peer can make it hold is capped: env entries (count and bytes per channel) and commands
+ * running at once per session (OpenSSH's MaxSessions); requests past a cap get CHANNEL_FAILURE.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { childProcess, requireChildProcess } from './process-backend.js';
+import { ChannelPty, loginShellCommand, type TerminalServeOptions } from './pty.js';
 
 /** Options of `serveExec`. */
-export interface ExecOptions {
+export interface ExecOptions extends TerminalServeOptions {
   /** Shell that runs the command as `shell -c command`; default `/bin/sh`. */
   shell?: string;
   /** Working directory of the command; default the server's. */
@@ -23,7 +26,7 @@ export interface ExecOptions {
   acceptEnv?: (name: string) => boolean;
   /** Whether a command may run; default every command. */
   authorize?: (command: string) => boolean | Promise<boolean>;
-  /** Whether a `shell` request starts the shell (without a pseudo-terminal); default true. */
+  /** Whether a `shell` request starts the login shell; default true. */
   allowShell?: boolean;
   /** Most env entries one channel may set (OpenSSH ignores past 128 as well); default 128. */
   maxEnvEntries?: number;
@@ -48,22 +51,34 @@ const envSize = (name: string, value: string): number => Buffer.byteLength(name)
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
+ * node:child_process is imported on first use.
+ * @throws SshError where the runtime has no child processes (the browser build)
  * @example for await (const ch of server.channels) serveExec(ch, { authorize: (cmd) => cmd === 'uptime' });
  */
 export function serveExec(channel: Channel, options: ExecOptions = {}): void {
+  requireChildProcess('serveExec');
   const acceptEnv = options.acceptEnv ?? defaultAcceptEnv;
   const maxEnvEntries = options.maxEnvEntries ?? execLimits.maxEnvEntries;
   const maxEnvBytes = options.maxEnvBytes ?? execLimits.maxEnvBytes;
   const env = new Map<string, string>();
   let envBytes = 0;
   let child: ChildProcess | undefined;
+  const pty = new ChannelPty(options);
+  const started = (): boolean => child !== undefined || pty.isStarted;
   const start = async (command: string | undefined): Promise<boolean> => {
     const session = channel.session;
     const count = running.get(session) ?? 0;
     if (count >= (options.maxCommandsPerSession ?? execLimits.maxCommandsPerSession)) return false;
     running.set(session, count + 1);
     const ended = (): void => void running.set(session, (running.get(session) ?? 1) - 1);
-    child = await run(channel, command, { ...options, env: { ...(options.env ?? process.env), ...Object.fromEntries(env) } });
+    const runEnv = { ...(options.env ?? process.env), ...Object.fromEntries(env) };
+    if (pty.isRequested) {
+      const [file, args] = await commandLine(command, options);
+      const ok = pty.start(channel, { file, args, cwd: options.cwd, env: runEnv }, ended);
+      if (!ok) ended();
+      return ok;
+    }
+    child = await run(channel, command, { ...options, env: runEnv });
     if (child === undefined) ended();
     else child.once('close', ended);
     return child !== undefined;
@@ -71,22 +86,27 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   channel.onRequest = async (e) => {
     switch (e.requestType) {
       case 'env': {
-        if (child !== undefined || !acceptEnv(e.name!)) return false;
+        if (started() || !acceptEnv(e.name!)) return false;
         const bytes = envSize(e.name!, e.value!) - (env.has(e.name!) ? envSize(e.name!, env.get(e.name!)!) : 0);
         if ((!env.has(e.name!) && env.size >= maxEnvEntries) || envBytes + bytes > maxEnvBytes) return false;
         env.set(e.name!, e.value!);
         envBytes += bytes;
         return true;
       }
+      case 'pty-req':
+        return !started() && (await pty.request(e.pty!));
+      case 'window-change':
+        return pty.resize(e.windowSize!);
       case 'exec':
-        if (child !== undefined || !(await (options.authorize?.(e.command!) ?? true))) return false;
+        if (started() || !(await (options.authorize?.(e.command!) ?? true))) return false;
         return start(e.command!);
       case 'shell':
-        // RFC 4254 §6.5: the user's shell, reading commands from the channel. Without a pseudo-
-        // terminal (pty-req is refused) this is what `ssh -T host` gets: no prompt, no line editing.
-        if (child !== undefined || options.allowShell === false) return false;
+        // RFC 4254 §6.5: the user's login shell, reading commands from the channel. Without a
+        // pseudo-terminal this is what `ssh -T host` gets: no prompt, no line editing.
+        if (started() || options.allowShell === false) return false;
         return start(undefined);
       case 'signal':
+        if (pty.isStarted) return pty.signal(e.signal!);
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);
       default:
         return false;
@@ -94,10 +114,16 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   };
 }
 
-/** Spawns `command` (or the shell itself, reading stdin, when undefined) and wires it to the channel. */
+/** `shell -c command`, or the login shell for a `shell` request (command undefined). */
+async function commandLine(command: string | undefined, options: ExecOptions): Promise<[string, string[]]> {
+  return command === undefined ? loginShellCommand(options) : [options.shell ?? '/bin/sh', ['-c', command]];
+}
+
+/** Spawns `command` (or the login shell, reading stdin, when undefined) and wires it to the channel. */
 async function run(channel: Channel, command: string | undefined, options: ExecOptions): Promise<ChildProcess | undefined> {
-  const args = command === undefined ? [] : ['-c', command];
-  const child = spawn(options.shell ?? '/bin/sh', args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
+  const [file, args] = await commandLine(command, options);
+  const { spawn } = await childProcess();
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
   const started = await new Promise<boolean>((resolve) => {
     child.once('spawn', () => resolve(true));
     child.once('error', () => resolve(false));

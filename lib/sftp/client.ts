@@ -8,7 +8,7 @@ import { concatBytes } from '../codec/wire.js';
 import type { SshSession } from '../ssh-session.js';
 import { SftpAttributes, type SftpAttributesInit } from './attributes.js';
 import { ClientLink } from './client-link.js';
-import { OpenFlags, SftpExtension, SftpStatus } from './constants.js';
+import { hasReversedSymlink, OpenFlags, SftpExtension, SftpStatus } from './constants.js';
 import * as M from './messages.js';
 import { createSftpReadStream, type SftpReadStreamOptions } from './read-stream.js';
 import { expectAttrs, expectData, expectExtendedReply, expectHandle, expectNames, expectOk } from './responses.js';
@@ -34,14 +34,6 @@ export interface SftpLimits {
 export interface SftpClientOptions {
   /** Largest response packet accepted (default 1 MiB + 1 KiB). */
   maxPacketLength?: number;
-}
-
-/**
- * OpenSSH PROTOCOL §4.1: OpenSSH (and peers that copied it, and this library) send SYMLINK's
- * target before the link path; other servers follow the draft.
- */
-export function hasReversedSymlink(version: string): boolean {
-  return /^SSH-2\.0-(OpenSSH|dropbear|ssh-streams)/i.test(version);
 }
 
 /** An open remote file (draft-02 §6.3): positional reads and writes, attributes, sync, close. */

@@ -99,3 +99,11 @@ export const SFTP_EXTENSION_VERSIONS: Readonly<Record<string, string>> = {
   [SftpExtension.fsync]: '1',
   [SftpExtension.limits]: '1',
 };
+
+/**
+ * OpenSSH PROTOCOL §4.1: OpenSSH (and peers that copied it, and this library) send SYMLINK's
+ * target before the link path; other servers follow the draft.
+ */
+export function hasReversedSymlink(version: string): boolean {
+  return /^SSH-2\.0-(OpenSSH|dropbear|ssh-streams)/i.test(version);
+}

@@ -14,6 +14,8 @@ export class SftpError extends SshError {
   readonly code: SftpStatus | number;
   /** The path (or handle's path) the operation was about, when there was one. */
   readonly path: string | undefined;
+  /** The description alone, without path and code (what a server puts in its STATUS). */
+  readonly description: string;
 
   /**
    * @param code the status code
@@ -25,5 +27,6 @@ export class SftpError extends SshError {
     super(`${what}${options.path === undefined ? '' : `: ${options.path}`} (SFTP ${statusName(code)}, code ${code})`, { cause: options.cause });
     this.code = code;
     this.path = options.path;
+    this.description = what;
   }
 }

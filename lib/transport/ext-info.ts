@@ -3,7 +3,7 @@
  * configured and implemented: announcing one we do not implement would make the peer switch its
  * wire format (session-reconnect adds a trailer to every packet).
  */
-import { SshReader, SshWriter } from '../codec/wire.js';
+import { SshReader, SshWriter, utf8Decode } from '../codec/wire.js';
 import { MessageType } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 
@@ -29,7 +29,7 @@ export function decodeExtInfo(payload: Uint8Array): Map<string, string> {
   r.context = 'ExtInfo';
   const count = r.uint32();
   const out = new Map<string, string>();
-  for (let i = 0; i < count; i++) out.set(r.utf8(), new TextDecoder().decode(r.string()));
+  for (let i = 0; i < count; i++) out.set(r.utf8(), utf8Decode(r.string()));
   r.end();
   return out;
 }

@@ -64,7 +64,7 @@ export interface KexOutcome {
   readonly initial: boolean;
 }
 
-type Phase = 'idle' | 'awaitingKexInit' | 'awaitingKexReply' | 'awaitingKexInitMessage' | 'awaitingNewKeys';
+type Phase = 'idle' | 'awaitingKexInit' | 'awaitingKexReply' | 'awaitingKexInitMessage' | 'signing' | 'awaitingNewKeys';
 
 /** Drives (re)keying for one transport connection. */
 export class Handshake {
@@ -128,8 +128,12 @@ export class Handshake {
     this.onStart();
   }
 
-  /** Handles messages 20, 21 and 30-49. Throws ProtocolError on any violation. */
-  handleMessage(payload: Uint8Array): void {
+  /**
+   * Handles messages 20, 21 and 30-49. Throws ProtocolError on any violation. The host-key
+   * signature (made or checked, messages 30/31) is asynchronous: the returned promise settles once
+   * it is done and the next keys are prepared; the caller reads no further packet until then.
+   */
+  handleMessage(payload: Uint8Array): void | Promise<void> {
     const type = payload[0]!;
     if (type === MessageType.KexInit) return this.#onKexInit(payload);
     if (type === MessageType.NewKeys) return this.#onNewKeys(payload);
@@ -216,7 +220,7 @@ export class Handshake {
   }
 
   /** Server side of messages 30/31. */
-  #onClientPublic(payload: Uint8Array): void {
+  async #onClientPublic(payload: Uint8Array): Promise<void> {
     const algorithms = this.#algorithms!;
     const method = kexMethods.get(algorithms.kex)!;
     const { clientPublic } = decode(method.publicEncoding === 'mpint' ? KexInitMpint : KexInitString, payload);
@@ -229,7 +233,8 @@ export class Handshake {
       serverPublic: result.publicValue,
       sharedSecret: result.sharedSecret,
     });
-    const signature = hostKey.sign(algorithms.serverHostKey as never, hash);
+    this.#phase = 'signing';
+    const signature = await hostKey.sign(algorithms.serverHostKey as never, hash);
     const schema = method.publicEncoding === 'mpint' ? KexReplyMpint : KexReplyString;
     this.#host.sendKexMessage(
       encode(schema, { hostKey: hostKey.publicKeyBlob, serverPublic: result.publicValue, signature }),
@@ -239,8 +244,8 @@ export class Handshake {
     this.#deriveAndPrepare(method.hash, result.sharedSecret);
   }
 
-  /** Client side of message 31: verify the host's signature over H. */
-  #onServerReply(payload: Uint8Array): void {
+  /** Client side of message 31: verify the host's signature over H before our NEWKEYS goes out. */
+  async #onServerReply(payload: Uint8Array): Promise<void> {
     const algorithms = this.#algorithms!;
     const method = kexMethods.get(algorithms.kex)!;
     const reply = decode(method.publicEncoding === 'mpint' ? KexReplyMpint : KexReplyString, payload);
@@ -261,7 +266,8 @@ export class Handshake {
       serverPublic: reply.serverPublic,
       sharedSecret,
     });
-    if (!hostKey.verify(hash, reply.signature, [algorithms.serverHostKey])) {
+    this.#phase = 'signing';
+    if (!(await hostKey.verify(hash, reply.signature, [algorithms.serverHostKey]))) {
       throw new HostKeyError(`Server host key signature (${algorithms.serverHostKey}) does not verify`);
     }
     this.#exchangeHash = hash;

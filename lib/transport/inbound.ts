@@ -88,7 +88,11 @@ export class Inbound {
           this.reader.push(chunk.value);
         }
         let payload: Uint8Array | undefined;
-        while (!host.ended && this.#byteReader === reader && (payload = this.reader.next()) !== undefined) this.#dispatch(payload);
+        while (!host.ended && this.#byteReader === reader && (payload = this.reader.next()) !== undefined) {
+          // Only a host-key signature step returns a promise; no later packet is read before it settles.
+          const pending = this.#dispatch(payload);
+          if (pending) await pending;
+        }
         if (this.#byteReader !== reader) return;
         if (this.reader.awaitingKeys && !host.ended) throw new ProtocolError('NEWKEYS received without a key exchange');
         if (!host.handshake.inProgress) host.maybeRekey();
@@ -104,7 +108,7 @@ export class Inbound {
     }
   }
 
-  #dispatch(packet: Uint8Array): void {
+  #dispatch(packet: Uint8Array): void | Promise<void> {
     let payload = packet;
     if (this.#reconnect !== undefined) {
       const message = this.#reconnect.inbound(packet);
@@ -122,8 +126,7 @@ export class Inbound {
       if (type === MessageType.KexInit && handshake.initial && this.reader.totalPackets !== 1 && this.#peerStrict(payload)) {
         throw new ProtocolError('Strict key exchange requires KEXINIT to be the first packet');
       }
-      handshake.handleMessage(payload);
-      return;
+      return handshake.handleMessage(payload);
     }
     switch (type) {
       case MessageType.Disconnect:

@@ -67,7 +67,7 @@ interface KeyRequestOptions {
 }
 
 /** A publickey request signed by hand, so that every field of the signed data can be wrong. */
-function keyRequest(o: KeyRequestOptions): Uint8Array {
+async function keyRequest(o: KeyRequestOptions): Promise<Uint8Array> {
   const methodName = o.methodName ?? 'publickey';
   const publicKeyBlob = o.key.publicKeyBlob;
   let signature: Uint8Array | undefined;
@@ -81,7 +81,7 @@ function keyRequest(o: KeyRequestOptions): Uint8Array {
       publicKeyBlob,
       hostKeyBlob: o.hostKeyBlob,
     });
-    signature = (o.signer ?? o.key).sign((o.signatureAlgorithm ?? o.algorithm) as PublicKeyAlgorithmName, data);
+    signature = await (o.signer ?? o.key).sign((o.signatureAlgorithm ?? o.algorithm) as PublicKeyAlgorithmName, data);
   }
   return request(methodName, encodePublicKeyFields(methodName, { algorithm: o.algorithm, publicKeyBlob, hostKeyBlob: o.hostKeyBlob, signature }));
 }
@@ -128,7 +128,7 @@ describe('ServerAuthentication', () => {
     const key = keys['ecdsa-sha2-nistp256'];
     const events: ServerAuthenticatingEvent[] = [];
     const { exchange, server } = rawServer({ onAuthenticating: (e) => (events.push(e), true) });
-    const [reply] = await exchange(keyRequest({ key, algorithm: 'ecdsa-sha2-nistp256' }));
+    const [reply] = await exchange(await keyRequest({ key, algorithm: 'ecdsa-sha2-nistp256' }));
     expect(reply).toEqual(new Uint8Array([52]));
     expect(events).toMatchObject([{ authenticationType: 'publickey', isQuery: false, username: 'alice', publicKeyAlgorithm: 'ecdsa-sha2-nistp256' }]);
     expect(events[0]!.publicKey!.equals(key)).toBe(true);
@@ -150,7 +150,7 @@ describe('ServerAuthentication', () => {
   it.each(forgeries)('refuses %s without asking the handler', async (_, build) => {
     const handler = vi.fn(() => true);
     const { exchange, server } = rawServer({ onAuthenticating: handler, hostKey: keys['ecdsa-sha2-nistp521'] });
-    failure((await exchange(keyRequest(build())))[0]);
+    failure((await exchange(await keyRequest(build())))[0]);
     expect(handler).not.toHaveBeenCalled();
     expect(server.isAuthenticated).toBe(false);
   });
@@ -159,7 +159,7 @@ describe('ServerAuthentication', () => {
     const hostKey = keys['ecdsa-sha2-nistp521'];
     const { exchange } = rawServer({ hostKey, onAuthenticating: (e) => e.methodName === publicKeyHostboundMethod });
     const key = keys['ssh-ed25519'];
-    const [reply] = await exchange(keyRequest({ key, algorithm: 'ssh-ed25519', methodName: publicKeyHostboundMethod, hostKeyBlob: hostKey.publicKeyBlob }));
+    const [reply] = await exchange(await keyRequest({ key, algorithm: 'ssh-ed25519', methodName: publicKeyHostboundMethod, hostKeyBlob: hostKey.publicKeyBlob }));
     expect(reply).toEqual(new Uint8Array([52]));
   });
 
@@ -167,7 +167,7 @@ describe('ServerAuthentication', () => {
     const config = SessionConfig.default();
     config.publicKeyAlgorithms.push('ssh-rsa');
     const { exchange } = rawServer({ config, onAuthenticating: () => true });
-    const [reply] = await exchange(keyRequest({ key: keys['ssh-rsa'], algorithm: 'ssh-rsa' }));
+    const [reply] = await exchange(await keyRequest({ key: keys['ssh-rsa'], algorithm: 'ssh-rsa' }));
     expect(reply).toEqual(new Uint8Array([52]));
   });
 
@@ -175,7 +175,7 @@ describe('ServerAuthentication', () => {
     const key = keys['ssh-rsa'];
     const events: ServerAuthenticatingEvent[] = [];
     const { exchange, server } = rawServer({ onAuthenticating: (e) => (events.push(e), true) });
-    const [reply] = await exchange(keyRequest({ key, algorithm: 'rsa-sha2-256', query: true }));
+    const [reply] = await exchange(await keyRequest({ key, algorithm: 'rsa-sha2-256', query: true }));
     expect(decode(UserauthPkOk, reply!)).toEqual({ publicKeyAlgorithmName: 'rsa-sha2-256', publicKeyBlob: key.publicKeyBlob });
     expect(events).toMatchObject([{ isQuery: true, authenticationType: 'publickey' }]);
     expect(server.isAuthenticated).toBe(false);
@@ -183,7 +183,7 @@ describe('ServerAuthentication', () => {
 
   it('answers a query for an unacceptable key with FAILURE', async () => {
     const { exchange } = rawServer({ onAuthenticating: (e) => !e.isQuery });
-    failure((await exchange(keyRequest({ key: keys['ssh-ed25519'], algorithm: 'ssh-ed25519', query: true })))[0]);
+    failure((await exchange(await keyRequest({ key: keys['ssh-ed25519'], algorithm: 'ssh-ed25519', query: true })))[0]);
   });
 
   it('disconnects with reason 14 once the attempts are used up, not counting the first none', async () => {

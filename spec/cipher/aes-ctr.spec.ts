@@ -1,16 +1,21 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { ctr } from '@noble/ciphers/aes.js';
 import { describe, expect, it } from 'vitest';
-import { aes128Ctr, aes192Ctr, aes256Ctr } from '../../lib/cipher/aes-ctr.js';
-import { hmacSha2_256, macNone } from '../../lib/cipher/hmac-sha2.js';
+import { hmacSha2_256, macNone } from '../../lib/cipher/mac-algorithms.js';
+import { SUITES, cipherOf } from './suites.js';
+import type { CipherAlgorithm } from '../../lib/cipher/types.js';
 import { buildPacket, readPacket } from './packets.js';
 import { hex, loadVectors } from './vectors.js';
 
 interface CtrCase { name: string; cipher: string; key: string; iv: string; plaintext: string; ciphertext: string }
 const vectors = loadVectors<CtrCase>('aes-ctr');
-const algorithms = new Map([aes128Ctr, aes192Ctr, aes256Ctr].map((a) => [a.name, a]));
 
-describe('aes-ctr', () => {
+describe.each(SUITES)('aes-ctr ($name)', ({ suite }) => {
+  const [aes128Ctr, aes192Ctr, aes256Ctr] = ['aes128-ctr', 'aes192-ctr', 'aes256-ctr'].map((name) => cipherOf(suite, name)) as [
+    CipherAlgorithm, CipherAlgorithm, CipherAlgorithm,
+  ];
+  const algorithms = new Map([aes128Ctr, aes192Ctr, aes256Ctr].map((a) => [a.name, a]));
+
   it.each(vectors.cases)('matches $name through node:crypto', (c) => {
     const cipher = createCipheriv(c.cipher.replace(/^aes(\d+)-ctr$/, 'aes-$1-ctr'), hex(c.key), hex(c.iv));
     expect(cipher.update(hex(c.plaintext)).toString('hex')).toBe(c.ciphertext);

@@ -2,7 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { describe, expect, it } from 'vitest';
-import { chacha20Poly1305 } from '../../lib/cipher/chacha20-poly1305.js';
+import { SUITES, cipherOf } from './suites.js';
 import { buildPacket, readPacket } from './packets.js';
 import { hex, loadVectors } from './vectors.js';
 
@@ -20,7 +20,8 @@ function opensslIv(counter: number, nonce96: Uint8Array): Buffer {
   return iv;
 }
 
-describe('chacha20-poly1305@openssh.com', () => {
+describe.each(SUITES)('chacha20-poly1305@openssh.com ($name)', ({ suite }) => {
+  const chacha20Poly1305 = cipherOf(suite, 'chacha20-poly1305@openssh.com');
   it.each(chacha.cases)('matches $name through node:crypto chacha20', (c) => {
     const out = createCipheriv('chacha20', hex(c.key), opensslIv(c.counter, hex(c.nonce))).update(hex(c.plaintext));
     expect(out.toString('hex')).toBe(c.ciphertext);

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PacketMac, hmacSha2_256, hmacSha2_256Etm, hmacSha2_512, hmacSha2_512Etm } from '../../lib/cipher/hmac-sha2.js';
+import { NodePacketMac as PacketMac } from '../../lib/cipher/hmac-sha2.js';
+import { hmacSha2_256, hmacSha2_256Etm, hmacSha2_512, hmacSha2_512Etm } from '../../lib/cipher/mac-algorithms.js';
 import { DisconnectReason, ProtocolError } from '../../lib/errors.js';
 import { hex, loadVectors } from './vectors.js';
 

@@ -22,7 +22,7 @@ describe('serveExec', () => {
   });
 
   it('starts a shell that reads commands from the channel, and refuses it when not allowed', async () => {
-    const p = await execPair();
+    const p = await execPair({ allowPty: false });
     expect(await p.c.requestPty({ term: 'xterm', columns: 80, rows: 24 })).toBe(false);
     expect(await p.c.shell()).toBe(true);
     const writer = p.c.writable.getWriter();
@@ -63,7 +63,7 @@ describe('serveExec', () => {
   });
 
   it('refuses unauthorized commands, pty-req and a second exec', async () => {
-    const p = await execPair({ authorize: (command) => command !== 'rm -rf /' });
+    const p = await execPair({ authorize: (command) => command !== 'rm -rf /', allowPty: false });
     expect(await p.c.requestPty({ term: 'xterm', columns: 80, rows: 24 })).toBe(false);
     expect(await p.c.exec('rm -rf /')).toBe(false);
     expect(await p.c.exec('cat')).toBe(true);

@@ -3,7 +3,7 @@
  * bcrypt_pbkdf(3)): a PBKDF2-like loop whose PRF is a bcrypt hash of SHA-512 digests, with the
  * output bytes interleaved across blocks. Owns only the derivation, not the key file format.
  */
-import { createHash } from 'node:crypto';
+import { keySuite } from '../suite.js';
 import { Blowfish } from './blowfish.js';
 
 const hashBytes = 32;
@@ -34,8 +34,12 @@ function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array): Uint8Array {
   return out;
 }
 
+/** setImmediate where the runtime has it (Node, Bun, Deno): setTimeout(0) is clamped to 1 ms or more. */
+const schedule: (callback: () => void) => void =
+  (globalThis as { setImmediate?: (callback: () => void) => void }).setImmediate ?? ((callback) => setTimeout(callback, 0));
+
 /** Lets the event loop run: one bcrypt hash costs milliseconds, a whole derivation hundreds. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => schedule(resolve));
 
 /**
  * OpenBSD bcrypt_pbkdf(3): derives `keyLength` bytes from `passphrase` and `salt` in `rounds`
@@ -47,18 +51,19 @@ export async function bcryptPbkdf(passphrase: Uint8Array, salt: Uint8Array, opti
   const { keyLength, rounds } = options;
   const stride = Math.ceil(keyLength / hashBytes);
   const amount = Math.ceil(keyLength / stride);
-  const sha2pass = createHash('sha512').update(passphrase).digest();
+  const suite = keySuite();
+  const sha2pass = suite.hash('sha512', passphrase);
   const key = new Uint8Array(keyLength);
   const countSalt = new Uint8Array(salt.length + 4);
   countSalt.set(salt);
   const countView = new DataView(countSalt.buffer);
   for (let count = 1, left = keyLength; left > 0; count++) {
     countView.setUint32(salt.length, count);
-    let tmp = bcryptHash(sha2pass, createHash('sha512').update(countSalt).digest());
+    let tmp = bcryptHash(sha2pass, suite.hash('sha512', countSalt));
     const out = tmp.slice();
     for (let round = 1; round < rounds; round++) {
       await yieldToEventLoop();
-      tmp = bcryptHash(sha2pass, createHash('sha512').update(tmp).digest());
+      tmp = bcryptHash(sha2pass, suite.hash('sha512', tmp));
       for (let j = 0; j < out.length; j++) out[j]! ^= tmp[j]!;
     }
     // Spread this block's bytes across the key at `stride` so every block shapes the whole key.

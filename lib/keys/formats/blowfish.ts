@@ -2,7 +2,7 @@
  * The Blowfish block cipher (Schneier, "Description of a New Variable-Length Key, 64-Bit Block
  * Cipher", FSE 1993) in the form bcrypt needs: the initial state, the keyed expansion of
  * OpenBSD's eksblowfish (Blowfish_expandstate / Blowfish_expand0state) and raw block encryption.
- * No modes of operation; node:crypto does not ship Blowfish, so bcrypt_pbkdf relies on this file.
+ * No modes of operation; neither node:crypto nor WebCrypto ships Blowfish, so bcrypt_pbkdf relies on this file.
  */
 
 /** 18 P-array words followed by 4 x 256 S-box words: 1042 32-bit words of the fraction of pi. */

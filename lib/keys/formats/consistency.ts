@@ -1,20 +1,20 @@
 /**
  * The last check on every imported private key: it must sign something its own public half
- * verifies. Parsers (node:crypto's included) take stored public values such as an EC point or an
- * RSA modulus on trust, so a corrupt or forged file could otherwise yield a mismatched pair.
+ * verifies, under the installed key suite. The material checks in KeyPair cover the public values
+ * a file states; this one proves that the runtime accepts the key and that the halves agree.
  */
-import { randomBytes, sign, verify } from 'node:crypto';
 import { KeyError } from '../../errors.js';
 import type { KeyPair } from '../key-pair.js';
+import { keySuite } from '../suite.js';
 
-/** Throws a KeyError unless `key`'s private half signs what its public half verifies. */
-export function assertConsistentKeyPair(key: KeyPair, what: string): void {
-  if (!key.privateKey) return;
-  const probe = randomBytes(32);
-  const hash = key.keyType === 'ssh-ed25519' ? null : 'sha256';
+/** Rejects with a KeyError unless `key`'s private half signs what its public half verifies. */
+export async function assertConsistentKeyPair(key: KeyPair, what: string): Promise<void> {
+  if (!key.hasPrivateKey) return;
+  const probe = keySuite().randomBytes(32);
+  const algorithm = key.algorithms[key.algorithms.length === 1 ? 0 : 1]!;
   let ok: boolean;
   try {
-    ok = verify(hash, probe, key.publicKey, sign(hash, probe, key.privateKey));
+    ok = await key.verify(probe, await key.sign(algorithm, probe));
   } catch {
     ok = false;
   }

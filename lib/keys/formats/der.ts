@@ -1,7 +1,7 @@
 /**
  * A minimal ASN.1 DER reader and writer (ITU-T X.690 §8, §10): just the tags the key formats use
  * (SEQUENCE, INTEGER, OCTET STRING, BIT STRING, OBJECT IDENTIFIER, NULL, context tags). It does not
- * interpret key structures; node:crypto parses the key bodies. Lengths are checked against the
+ * interpret key structures; key-der.ts reads the key bodies with it. Lengths are checked against the
  * bytes present before anything is sliced, so a forged length fails at once.
  */
 import { KeyError } from '../../errors.js';

@@ -4,28 +4,30 @@
  * writes it. Key-type private fields follow the SSH agent encoding (draft-miller-ssh-agent §4.2).
  * Armor lives in pem.ts; the key derivation in bcrypt-pbkdf.ts.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { KeyError } from '../../errors.js';
-import { SshReader, SshWriter, concatBytes } from '../../codec/wire.js';
-import { KeyPair, ecdsaCurveOf, type KeyType } from '../key-pair.js';
+import { SshReader, SshWriter, concatBytes, utf8Encode } from '../../codec/wire.js';
+import { bytesEqual } from '../encoding.js';
+import { curveOfKeyType, curveParameters, rsaPrivateMaterial, type KeyMaterial, type KeyType } from '../key-material.js';
+import { KeyPair } from '../key-pair.js';
+import { keySuite, type KeyCipherName } from '../suite.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
-import { fixedSize, rsaPrivateKey } from './jwk.js';
+import { fixedSize } from './jwk.js';
 import { parseAs } from './invalid.js';
 
 const authMagic = new TextEncoder().encode('openssh-key-v1\0');
 const what = 'OpenSSH private key';
 
-/** Ciphers ssh-keygen may have used: node name, key and IV lengths, block size, AEAD tag length. */
-const ciphers: Record<string, { node: string; keyLength: number; ivLength: number; blockSize: number; tagLength: number }> = {
-  none: { node: '', keyLength: 0, ivLength: 0, blockSize: 8, tagLength: 0 },
-  'aes128-ctr': { node: 'aes-128-ctr', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes192-ctr': { node: 'aes-192-ctr', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes256-ctr': { node: 'aes-256-ctr', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes128-cbc': { node: 'aes-128-cbc', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes192-cbc': { node: 'aes-192-cbc', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes256-cbc': { node: 'aes-256-cbc', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
-  'aes128-gcm@openssh.com': { node: 'aes-128-gcm', keyLength: 16, ivLength: 12, blockSize: 16, tagLength: 16 },
-  'aes256-gcm@openssh.com': { node: 'aes-256-gcm', keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16 },
+/** Ciphers ssh-keygen may have used: cipher name, key and IV lengths, block size, AEAD tag length. */
+const ciphers: Record<string, { name: KeyCipherName | ''; keyLength: number; ivLength: number; blockSize: number; tagLength: number }> = {
+  none: { name: '', keyLength: 0, ivLength: 0, blockSize: 8, tagLength: 0 },
+  'aes128-ctr': { name: 'aes-128-ctr', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes192-ctr': { name: 'aes-192-ctr', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes256-ctr': { name: 'aes-256-ctr', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes128-cbc': { name: 'aes-128-cbc', keyLength: 16, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes192-cbc': { name: 'aes-192-cbc', keyLength: 24, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes256-cbc': { name: 'aes-256-cbc', keyLength: 32, ivLength: 16, blockSize: 16, tagLength: 0 },
+  'aes128-gcm@openssh.com': { name: 'aes-128-gcm', keyLength: 16, ivLength: 12, blockSize: 16, tagLength: 16 },
+  'aes256-gcm@openssh.com': { name: 'aes-256-gcm', keyLength: 32, ivLength: 12, blockSize: 16, tagLength: 16 },
 };
 
 /** bcrypt rounds we write: ssh-keygen's default. */
@@ -88,12 +90,17 @@ async function decrypt(section: OuterSection, passphrase: string | undefined): P
   });
   if (rounds < 1 || rounds > maxBcryptRounds) throw new KeyError(`${what} bcrypt rounds ${rounds} out of range 1-${maxBcryptRounds}`);
   if (passphrase === undefined) throw new KeyError(`A passphrase is required to decrypt the ${what}`);
-  const derived = await bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds });
-  const decipher = createDecipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
-  decipher.setAutoPadding(false);
-  if (cipher.tagLength) (decipher as unknown as { setAuthTag(tag: Uint8Array): void }).setAuthTag(section.tag);
+  const derived = await bcryptPbkdf(utf8Encode(passphrase), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds });
   try {
-    return Buffer.concat([decipher.update(section.encrypted), decipher.final()]);
+    return keySuite().cipher({
+      name: cipher.name as KeyCipherName,
+      key: derived.subarray(0, cipher.keyLength),
+      iv: derived.subarray(cipher.keyLength),
+      data: section.encrypted,
+      decrypt: true,
+      padding: false,
+      tag: cipher.tagLength ? section.tag : undefined,
+    });
   } catch {
     throw new KeyError(`Incorrect passphrase for the ${what}`);
   }
@@ -107,23 +114,22 @@ function parsePrivateSection(plain: Uint8Array, publicBlob: Uint8Array, encrypte
     throw new KeyError(encrypted ? `Incorrect passphrase for the ${what}` : `Invalid ${what}: check integers differ`);
   }
   const type = r.utf8();
-  const privateKey = readPrivateFields(type as KeyType, r);
+  const material = readPrivateFields(type as KeyType, r);
   const comment = r.utf8();
   const padding = r.rest();
   if (!padding.every((b, i) => b === i + 1)) throw new KeyError(`Invalid ${what}: bad padding`);
-  const key = KeyPair.fromPrivateKey(privateKey, comment);
-  if (!Buffer.from(key.publicKeyBlob).equals(publicBlob)) {
+  const key = new KeyPair({ material, comment });
+  if (!bytesEqual(key.publicKeyBlob, publicBlob)) {
     throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
   }
   return key;
 }
 
 /** draft-miller-ssh-agent §4.2.3-4.2.6: the private fields of each key type. */
-function readPrivateFields(type: KeyType, r: SshReader): KeyObject {
-  const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+function readPrivateFields(type: KeyType, r: SshReader): KeyMaterial {
   if (type === 'ssh-rsa') {
-    const [n, e, d, qi, p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
-    return rsaPrivateKey({ n, e, d, p, q, qi });
+    const [n, e, d, , p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
+    return rsaPrivateMaterial({ n, e, d, p, q }, what);
   }
   if (type === 'ssh-ed25519') {
     const publicKey = r.string();
@@ -131,57 +137,43 @@ function readPrivateFields(type: KeyType, r: SshReader): KeyObject {
     if (publicKey.length !== 32 || secret.length !== 64) {
       throw new KeyError(`Invalid ${what}: Ed25519 keys are 32 and 64 bytes, got ${publicKey.length} and ${secret.length}`);
     }
-    return importPrivateJwk({ kty: 'OKP', crv: 'Ed25519', d: b64u(secret.subarray(0, 32)), x: b64u(publicKey) });
+    if (!bytesEqual(secret.subarray(32), publicKey)) throw new KeyError(`Invalid ${what}: the Ed25519 public key differs from the one in its secret`);
+    return { kty: 'OKP', crv: 'Ed25519', x: publicKey.slice(), d: secret.slice(0, 32) };
   }
-  if (type === 'ecdsa-sha2-nistp256' || type === 'ecdsa-sha2-nistp384' || type === 'ecdsa-sha2-nistp521') {
-    const spec = ecdsaCurveOf(type);
+  const crv = curveOfKeyType(type);
+  if (crv) {
+    const spec = curveParameters(crv);
     const curve = r.utf8();
-    if (curve !== spec.curve) throw new KeyError(`Invalid ${what}: curve ${curve} does not match ${type}`);
+    if (curve !== spec.ssh) throw new KeyError(`Invalid ${what}: curve ${curve} does not match ${type}`);
     const point = r.string();
     if (point.length !== 1 + 2 * spec.size || point[0] !== 4) throw new KeyError(`Invalid ${what}: bad ${curve} public point`);
     const d = fixedSize(r.mpint(), spec.size, `${curve} private scalar`);
-    return importPrivateJwk({
-      kty: 'EC',
-      crv: spec.jwk,
-      x: b64u(point.subarray(1, 1 + spec.size)),
-      y: b64u(point.subarray(1 + spec.size)),
-      d: b64u(d),
-    });
+    return { kty: 'EC', crv, x: point.slice(1, 1 + spec.size), y: point.slice(1 + spec.size), d };
   }
   throw new KeyError(`Unsupported key type ${String(type).slice(0, 60)} in ${what}`);
 }
 
-function importPrivateJwk(jwk: Record<string, string>): KeyObject {
-  try {
-    return createPrivateKey({ key: jwk, format: 'jwk' });
-  } catch (cause) {
-    throw new KeyError(`Invalid ${what}: ${(cause as Error).message}`, { cause });
-  }
-}
-
 /** draft-miller-ssh-agent §4.2: writes the private fields of `key`. */
 function writePrivateFields(key: KeyPair, w: SshWriter): void {
-  const jwk = key.privateKey!.export({ format: 'jwk' });
-  const bytes = (name: keyof typeof jwk): Uint8Array => new Uint8Array(Buffer.from(String(jwk[name]), 'base64url'));
+  const m = key.material;
   w.string(key.keyType);
-  if (key.keyType === 'ssh-rsa') {
-    for (const name of ['n', 'e', 'd', 'qi', 'p', 'q'] as const) w.mpint(bytes(name));
-  } else if (key.keyType === 'ssh-ed25519') {
-    const publicKey = bytes('x');
-    w.string(publicKey).string(concatBytes(bytes('d'), publicKey));
+  if (m.kty === 'RSA') {
+    for (const value of [m.n, m.e, m.d, m.qi, m.p, m.q]) w.mpint(value!);
+  } else if (m.kty === 'OKP') {
+    w.string(m.x).string(concatBytes(m.d!, m.x));
   } else {
-    const spec = ecdsaCurveOf(key.keyType);
-    w.string(spec.curve).string(concatBytes(Uint8Array.of(4), bytes('x'), bytes('y'))).mpint(bytes('d'));
+    w.string(curveParameters(m.crv).ssh).string(concatBytes(Uint8Array.of(4), m.x, m.y)).mpint(m.d!);
   }
 }
 
 /** PROTOCOL.key: encodes `key` as an openssh-key-v1 body, encrypted with aes256-ctr when a passphrase is given. */
 export async function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string | undefined): Promise<Uint8Array> {
-  if (!key.privateKey) throw new KeyError(`Cannot export the ${key.keyType} key as ${what}: no private key`);
+  if (!key.hasPrivateKey) throw new KeyError(`Cannot export the ${key.keyType} key as ${what}: no private key`);
   const cipherName = passphrase === undefined ? 'none' : 'aes256-ctr';
   const cipher = ciphers[cipherName]!;
   const section = new SshWriter(1024);
-  const check = randomBytes(4).readUInt32BE(0);
+  const suite = keySuite();
+  const check = new DataView(suite.randomBytes(4).buffer).getUint32(0);
   section.uint32(check).uint32(check);
   writePrivateFields(key, section);
   section.string(key.comment);
@@ -189,11 +181,11 @@ export async function encodeOpenSshPrivateKey(key: KeyPair, passphrase: string |
   let encrypted: Uint8Array = section.toBytes();
   let kdfOptions = new Uint8Array(0);
   if (passphrase !== undefined) {
-    const salt = randomBytes(16);
+    const salt = suite.randomBytes(16);
     kdfOptions = new SshWriter(32).string(salt).uint32(bcryptRounds).toBytes().slice();
-    const derived = await bcryptPbkdf(Buffer.from(passphrase, 'utf8'), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds: bcryptRounds });
-    const encryptor = createCipheriv(cipher.node, derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength));
-    encrypted = Buffer.concat([encryptor.update(encrypted), encryptor.final()]);
+    const derived = await bcryptPbkdf(utf8Encode(passphrase), salt, { keyLength: cipher.keyLength + cipher.ivLength, rounds: bcryptRounds });
+    const [key, iv] = [derived.subarray(0, cipher.keyLength), derived.subarray(cipher.keyLength)];
+    encrypted = suite.cipher({ name: cipher.name as KeyCipherName, key, iv, data: encrypted, decrypt: false, padding: false });
   }
   const w = new SshWriter(2048);
   w.raw(authMagic).string(cipherName).string(passphrase === undefined ? 'none' : 'bcrypt').string(kdfOptions);

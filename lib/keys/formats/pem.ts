@@ -4,8 +4,10 @@
  * EVP_BytesToKey MD5 chain. It owns text framing and that cipher layer only; the DER inside is
  * parsed by the format modules.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { KeyError } from '../../errors.js';
+import { utf8Encode } from '../../codec/wire.js';
+import { base64Encode, base64DecodeOrUndefined, hexDecode, hexEncode } from '../encoding.js';
+import { keySuite, type KeyCipherName } from '../suite.js';
 
 /** One `-----BEGIN label-----` block. */
 export interface PemBlock {
@@ -58,10 +60,9 @@ function parseBody(label: string, lines: string[]): { headers: Map<string, strin
     }
   }
   const base64 = lines.slice(i).join('').replace(/\s+/g, '');
-  if (!base64Pattern.test(base64) || base64.length % 4 === 1) {
-    throw new KeyError(`PEM block "${label}" does not contain valid base64`);
-  }
-  return { headers, body: new Uint8Array(Buffer.from(base64, 'base64')) };
+  const body = base64Pattern.test(base64) ? base64DecodeOrUndefined(base64) : undefined;
+  if (body === undefined) throw new KeyError(`PEM block "${label}" does not contain valid base64`);
+  return { headers, body };
 }
 
 /** Options of `writePem`. */
@@ -75,7 +76,7 @@ export interface WritePemOptions {
 /** RFC 7468 §2: armors `body` under `label`, with a trailing newline. */
 export function writePem(label: string, body: Uint8Array, options: WritePemOptions = {}): string {
   const { headers, lineLength = 64 } = options;
-  const base64 = Buffer.from(body).toString('base64');
+  const base64 = base64Encode(body);
   const lines = [`-----BEGIN ${label}-----`];
   if (headers && headers.size > 0) {
     for (const [name, value] of headers) lines.push(`${name}: ${value}`);
@@ -87,11 +88,11 @@ export function writePem(label: string, body: Uint8Array, options: WritePemOptio
 }
 
 /** The `DEK-Info` ciphers OpenSSL writes for traditional PEM keys: key and IV sizes. */
-const legacyCiphers: Record<string, { node: string; keyLength: number; ivLength: number }> = {
-  'AES-128-CBC': { node: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
-  'AES-192-CBC': { node: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
-  'AES-256-CBC': { node: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
-  'DES-EDE3-CBC': { node: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+const legacyCiphers: Record<string, { name: KeyCipherName; keyLength: number; ivLength: number }> = {
+  'AES-128-CBC': { name: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
+  'AES-192-CBC': { name: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
+  'AES-256-CBC': { name: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
+  'DES-EDE3-CBC': { name: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
 };
 
 /** OpenSSL EVP_BytesToKey with MD5 and one iteration: D_i = MD5(D_{i-1} || passphrase || salt). */
@@ -99,7 +100,7 @@ export function bytesToKey(passphrase: Uint8Array, salt: Uint8Array, keyLength: 
   const out = new Uint8Array(keyLength);
   let previous: Uint8Array = new Uint8Array(0);
   for (let at = 0; at < keyLength; at += previous.length) {
-    previous = createHash('md5').update(previous).update(passphrase).update(salt).digest();
+    previous = keySuite().hash('md5', previous, passphrase, salt);
     out.set(previous.subarray(0, Math.min(previous.length, keyLength - at)), at);
   }
   return out;
@@ -120,17 +121,18 @@ export function decryptLegacyPem(block: PemBlock, passphrase: string | undefined
   const info = (block.headers.get('DEK-Info') ?? '').split(',');
   const cipher = legacyCiphers[(info[0] ?? '').trim().toUpperCase()];
   if (!cipher) throw new KeyError(`Unsupported PEM encryption "${info[0] ?? ''}" (expected AES-128/192/256-CBC or DES-EDE3-CBC)`);
-  const iv = Buffer.from((info[1] ?? '').trim(), 'hex');
+  const ivText = (info[1] ?? '').trim();
+  const iv = /^[0-9a-fA-F]*$/.test(ivText) && ivText.length % 2 === 0 ? hexDecode(ivText, 'PEM DEK-Info IV') : new Uint8Array(0);
   if (iv.length !== cipher.ivLength) throw new KeyError(`PEM DEK-Info IV must be ${cipher.ivLength} bytes, got ${iv.length}`);
   if (block.body.length === 0 || block.body.length % cipher.ivLength !== 0) {
     throw new KeyError(`Invalid ${what}: ${block.body.length} bytes is not a whole number of cipher blocks`);
   }
-  const key = bytesToKey(Buffer.from(passphrase, 'utf8'), iv.subarray(0, 8), cipher.keyLength);
+  const key = bytesToKey(utf8Encode(passphrase), iv.subarray(0, 8), cipher.keyLength);
   let plain: Uint8Array;
   try {
-    const decipher = createDecipheriv(cipher.node, key, iv);
-    plain = Buffer.concat([decipher.update(block.body), decipher.final()]);
-  } catch {
+    plain = keySuite().cipher({ name: cipher.name, key, iv, data: block.body, decrypt: true, padding: true });
+  } catch (cause) {
+    if (cause instanceof KeyError) throw cause;
     throw new KeyError(`Incorrect passphrase for the ${what}`);
   }
   if (!isWholeDerSequence(plain)) throw new KeyError(`Incorrect passphrase for the ${what}`);
@@ -139,13 +141,13 @@ export function decryptLegacyPem(block: PemBlock, passphrase: string | undefined
 
 /** Encrypts a DER body as OpenSSL's traditional PEM with AES-256-CBC. */
 export function encryptLegacyPem(label: string, der: Uint8Array, passphrase: string): string {
-  const iv = randomBytes(16);
-  const key = bytesToKey(Buffer.from(passphrase, 'utf8'), iv.subarray(0, 8), 32);
-  const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const body = Buffer.concat([cipher.update(der), cipher.final()]);
+  const suite = keySuite();
+  const iv = suite.randomBytes(16);
+  const key = bytesToKey(utf8Encode(passphrase), iv.subarray(0, 8), 32);
+  const body = suite.cipher({ name: 'aes-256-cbc', key, iv, data: der, decrypt: false, padding: true });
   const headers = new Map([
     ['Proc-Type', '4,ENCRYPTED'],
-    ['DEK-Info', `AES-256-CBC,${iv.toString('hex').toUpperCase()}`],
+    ['DEK-Info', `AES-256-CBC,${hexEncode(iv).toUpperCase()}`],
   ]);
   return writePem(label, body, { headers });
 }

@@ -1,16 +1,14 @@
 /**
  * PKCS#8 private keys (RFC 5208), their encrypted form with PBES2 (RFC 8018 §6.2: PBKDF2 with
  * HMAC-SHA1/SHA-2 and AES-CBC or DES-EDE3-CBC), and SubjectPublicKeyInfo public keys (RFC 5280
- * §4.1.2.7). node:crypto parses the plain key bodies; this module owns the encryption envelope
+ * §4.1.2.7). key-der.ts reads the plain key bodies; this module owns the encryption envelope
  * and its wrong-passphrase detection.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, pbkdf2, randomBytes, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
 import { KeyError } from '../../errors.js';
+import { utf8Encode } from '../../codec/wire.js';
+import { keySuite, type HashName, type KeyCipherName } from '../suite.js';
 import { DerReader, DerTag, derElement, derOid, derSmallInteger } from './der.js';
 import { isWholeDerSequence } from './pem.js';
-
-const pbkdf2Async = promisify(pbkdf2);
 
 const oid = {
   pbes2: '1.2.840.113549.1.5.13',
@@ -20,7 +18,7 @@ const oid = {
   aes256Cbc: '2.16.840.1.101.3.4.1.42',
 } as const;
 
-const prfs: Record<string, string> = {
+const prfs: Record<string, HashName> = {
   [oid.hmacWithSha1]: 'sha1',
   '1.2.840.113549.2.8': 'sha224',
   [oid.hmacWithSha256]: 'sha256',
@@ -28,11 +26,11 @@ const prfs: Record<string, string> = {
   '1.2.840.113549.2.11': 'sha512',
 };
 
-const ciphers: Record<string, { node: string; keyLength: number; ivLength: number }> = {
-  '2.16.840.1.101.3.4.1.2': { node: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
-  '2.16.840.1.101.3.4.1.22': { node: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
-  [oid.aes256Cbc]: { node: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
-  '1.2.840.113549.3.7': { node: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+const ciphers: Record<string, { name: KeyCipherName; keyLength: number; ivLength: number }> = {
+  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
+  [oid.aes256Cbc]: { name: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
+  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
 };
 
 /** PBKDF2 iterations we write; high enough to slow offline guessing, low enough for an interactive load. */
@@ -56,7 +54,7 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string | undefin
   const salt = kdfParams.expect(DerTag.octetString, 'salt');
   const iterations = kdfParams.smallInteger('iterationCount');
   if (iterations < 1 || iterations > maxIterations) throw new KeyError(`PBKDF2 iteration count ${iterations} is out of range 1-${maxIterations}`);
-  let prf = 'sha1';
+  let prf: HashName = 'sha1';
   let keyLength: number | undefined;
   while (!kdfParams.done) {
     const element = kdfParams.read();
@@ -74,21 +72,22 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string | undefin
   const cipher = ciphers[cipherOid];
   if (!cipher) throw new KeyError(`Unsupported PBES2 cipher ${cipherOid} (expected AES-CBC or DES-EDE3-CBC)`);
   const iv = encryption.expect(DerTag.octetString, 'IV');
-  if (iv.length !== cipher.ivLength) throw new KeyError(`PBES2 ${cipher.node} IV must be ${cipher.ivLength} bytes, got ${iv.length}`);
+  if (iv.length !== cipher.ivLength) throw new KeyError(`PBES2 ${cipher.name} IV must be ${cipher.ivLength} bytes, got ${iv.length}`);
   if (keyLength !== undefined && keyLength !== cipher.keyLength) {
-    throw new KeyError(`PBKDF2 key length ${keyLength} does not match ${cipher.node}`);
+    throw new KeyError(`PBKDF2 key length ${keyLength} does not match ${cipher.name}`);
   }
   const data = outer.expect(DerTag.octetString, 'encryptedData');
   if (data.length === 0 || data.length % cipher.ivLength !== 0) {
     throw new KeyError(`Invalid ${what}: ${data.length} bytes is not a whole number of cipher blocks`);
   }
   if (passphrase === undefined) throw new KeyError(`A passphrase is required to decrypt the ${what}`);
-  const key = await pbkdf2Async(Buffer.from(passphrase, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  const suite = keySuite();
+  const key = await suite.pbkdf2({ passphrase: utf8Encode(passphrase), salt, iterations, keyLength: cipher.keyLength, hash: prf });
   let plain: Uint8Array;
   try {
-    const decipher = createDecipheriv(cipher.node, key, iv);
-    plain = Buffer.concat([decipher.update(data), decipher.final()]);
-  } catch {
+    plain = suite.cipher({ name: cipher.name, key, iv, data, decrypt: true, padding: true });
+  } catch (cause) {
+    if (cause instanceof KeyError) throw cause;
     throw new KeyError(`Incorrect passphrase for the ${what}`);
   }
   if (!isWholeDerSequence(plain)) throw new KeyError(`Incorrect passphrase for the ${what}`);
@@ -97,11 +96,11 @@ export async function decryptPkcs8(der: Uint8Array, passphrase: string | undefin
 
 /** RFC 8018 §6.2.1: wraps PrivateKeyInfo DER with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC). */
 export async function encryptPkcs8(der: Uint8Array, passphrase: string): Promise<Uint8Array> {
-  const salt = randomBytes(16);
-  const iv = randomBytes(16);
-  const key = await pbkdf2Async(Buffer.from(passphrase, 'utf8'), salt, pbkdf2Iterations, 32, 'sha256');
-  const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const data = Buffer.concat([cipher.update(der), cipher.final()]);
+  const suite = keySuite();
+  const salt = suite.randomBytes(16);
+  const iv = suite.randomBytes(16);
+  const key = await suite.pbkdf2({ passphrase: utf8Encode(passphrase), salt, iterations: pbkdf2Iterations, keyLength: 32, hash: 'sha256' });
+  const data = suite.cipher({ name: 'aes-256-cbc', key, iv, data: der, decrypt: false, padding: true });
   const seq = (...parts: Uint8Array[]): Uint8Array => derElement(DerTag.sequence, ...parts);
   const nullValue = derElement(DerTag.null);
   const kdf = seq(
@@ -110,22 +109,4 @@ export async function encryptPkcs8(der: Uint8Array, passphrase: string): Promise
   );
   const scheme = seq(derOid(oid.aes256Cbc), derElement(DerTag.octetString, iv));
   return seq(seq(derOid(oid.pbes2), seq(kdf, scheme)), derElement(DerTag.octetString, data));
-}
-
-/** Parses DER with node:crypto, turning its errors into a KeyError naming the expected structure. */
-export function parsePrivateDer(der: Uint8Array, type: 'pkcs1' | 'pkcs8' | 'sec1', expected: string): KeyObject {
-  try {
-    return createPrivateKey({ key: Buffer.from(der), format: 'der', type });
-  } catch (cause) {
-    throw new KeyError(`Invalid ${expected}: ${(cause as Error).message}`, { cause });
-  }
-}
-
-/** Parses public key DER (`spki` or RSA `pkcs1`) with node:crypto. */
-export function parsePublicDer(der: Uint8Array, type: 'pkcs1' | 'spki', expected: string): KeyObject {
-  try {
-    return createPublicKey({ key: Buffer.from(der), format: 'der', type });
-  } catch (cause) {
-    throw new KeyError(`Invalid ${expected}: ${(cause as Error).message}`, { cause });
-  }
 }

@@ -4,6 +4,7 @@
  * belong to authorized-keys.ts and known-hosts.ts.
  */
 import { KeyError } from '../../errors.js';
+import { base64Encode } from '../encoding.js';
 import { KeyPair } from '../key-pair.js';
 import { decodeBase64, parseAs } from './invalid.js';
 
@@ -28,6 +29,6 @@ export function parseSshPublicKey(line: string): KeyPair {
 
 /** Formats `key` as `<key type> <base64> [comment]`, as ssh-keygen writes `.pub` files (no newline). */
 export function formatSshPublicKey(key: KeyPair): string {
-  const base = `${key.keyType} ${Buffer.from(key.publicKeyBlob).toString('base64')}`;
+  const base = `${key.keyType} ${base64Encode(key.publicKeyBlob)}`;
   return key.comment ? `${base} ${key.comment}` : base;
 }

@@ -3,11 +3,12 @@
  * with: magic 0x3f6ff9eb, a key-type string, `none` or `3des-cbc` (key from an MD5 chain over the
  * passphrase, zero IV), and bit-count-prefixed integers. RSA keys only, as ssh-keygen -i reads them.
  */
-import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { KeyError } from '../../errors.js';
-import { SshReader, SshWriter } from '../../codec/wire.js';
+import { SshReader, SshWriter, concatBytes, utf8Encode } from '../../codec/wire.js';
+import { base64Encode } from '../encoding.js';
+import { rsaPrivateMaterial } from '../key-material.js';
 import { KeyPair } from '../key-pair.js';
-import { rsaPrivateKey } from './jwk.js';
+import { keySuite } from '../suite.js';
 import { decodeBase64, parseAs } from './invalid.js';
 
 const begin = '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----';
@@ -23,9 +24,10 @@ export function isSsh2PrivateKey(text: string): boolean {
 
 /** The 3des-cbc key: MD5(passphrase) || MD5(passphrase || first digest), first 24 bytes. */
 function cipherKey(passphrase: string): Uint8Array {
-  const first = createHash('md5').update(passphrase, 'utf8').digest();
-  const second = createHash('md5').update(passphrase, 'utf8').update(first).digest();
-  return Buffer.concat([first, second]).subarray(0, 24);
+  const suite = keySuite();
+  const secret = utf8Encode(passphrase);
+  const first = suite.hash('md5', secret);
+  return concatBytes(first, suite.hash('md5', secret, first)).subarray(0, 24);
 }
 
 /** ssh.com integers: uint32 bit count, then the magnitude in (bits + 7) / 8 bytes. */
@@ -42,27 +44,6 @@ function writeInteger(w: SshWriter, magnitude: Uint8Array): void {
   w.uint32(bits).raw(body);
 }
 
-function toBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function fromBigInt(value: bigint): Uint8Array {
-  const hex = value.toString(16);
-  return new Uint8Array(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
-}
-
-/** Modular inverse by the extended Euclidean algorithm. */
-function inverse(a: bigint, m: bigint): bigint {
-  let [oldR, r] = [((a % m) + m) % m, m];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
-  }
-  if (oldR !== 1n) throw new KeyError(`Invalid ${what}: RSA primes are not coprime`);
-  return ((oldS % m) + m) % m;
-}
 
 /** Parses the armor, headers and body of an ssh.com private key. */
 export function parseSsh2PrivateKey(text: string, passphrase: string | undefined): KeyPair {
@@ -97,9 +78,7 @@ export function parseSsh2PrivateKey(text: string, passphrase: string | undefined
     if (cipher === '3des-cbc') {
       if (passphrase === undefined) throw new KeyError(`A passphrase is required to decrypt the ${what}`);
       if (data.length === 0 || data.length % 8 !== 0) throw new KeyError(`Invalid ${what}: encrypted part is not a multiple of 8 bytes`);
-      const decipher = createDecipheriv('des-ede3-cbc', cipherKey(passphrase), Buffer.alloc(8));
-      decipher.setAutoPadding(false);
-      data = Buffer.concat([decipher.update(data), decipher.final()]);
+      data = keySuite().cipher({ name: 'des-ede3-cbc', key: cipherKey(passphrase), iv: new Uint8Array(8), data, decrypt: true, padding: false });
     } else if (cipher !== 'none') {
       throw new KeyError(`Unsupported ${what} cipher ${cipher.slice(0, 40)} (expected none or 3des-cbc)`);
     }
@@ -116,12 +95,9 @@ export function parseSsh2PrivateKey(text: string, passphrase: string | undefined
     k.context = `${what} RSA fields`;
     const [e, d, n, , a, b] = [readInteger(k), readInteger(k), readInteger(k), readInteger(k), readInteger(k), readInteger(k)];
     k.end();
-    // The fourth integer is a^-1 mod b; recompute it rather than trust it.
-    const p = b;
-    const q = a;
-    const qi = fromBigInt(inverse(toBigInt(q), toBigInt(p)));
+    // The fourth integer is a^-1 mod b; it is recomputed rather than trusted.
     try {
-      return KeyPair.fromPrivateKey(rsaPrivateKey({ n, e, d, p, q, qi }), comment);
+      return new KeyPair({ material: rsaPrivateMaterial({ n, e, d, p: b, q: a }, what), comment });
     } catch (cause) {
       if (cipher !== 'none') throw new KeyError(`Incorrect passphrase for the ${what}`, { cause });
       throw cause;
@@ -132,21 +108,18 @@ export function parseSsh2PrivateKey(text: string, passphrase: string | undefined
 /** Writes `key` (RSA) in the ssh.com format, 3des-cbc encrypted when a passphrase is given. */
 export function formatSsh2PrivateKey(key: KeyPair, passphrase: string | undefined): string {
   if (key.keyType !== 'ssh-rsa') throw new KeyError(`The ${what} format holds RSA keys only; cannot export a ${key.keyType} key (use openssh or pkcs8)`);
-  const jwk = key.privateKey!.export({ format: 'jwk' });
-  const bytes = (v: string | undefined): Uint8Array => new Uint8Array(Buffer.from(v ?? '', 'base64url'));
-  const [p, q] = [bytes(jwk.p), bytes(jwk.q)];
+  const m = key.material;
+  if (m.kty !== 'RSA' || !m.d) throw new KeyError(`Cannot export the ${key.keyType} key as ${what}: no private key`);
   const fields = new SshWriter(2048);
   // Order e, d, n, u, a, b with u = a^-1 mod b; a = q and b = p keeps u equal to the PKCS#1 qInv.
-  for (const value of [bytes(jwk.e), bytes(jwk.d), bytes(jwk.n), fromBigInt(inverse(toBigInt(q), toBigInt(p))), q, p]) {
+  for (const value of [m.e, m.d, m.n, m.qi!, m.q!, m.p!]) {
     writeInteger(fields, value);
   }
   const inner = new SshWriter(2048).string(fields.toBytes());
   let data: Uint8Array = inner.toBytes();
   if (passphrase !== undefined) {
     while (inner.length % 8 !== 0) inner.byte(0);
-    const cipher = createCipheriv('des-ede3-cbc', cipherKey(passphrase), Buffer.alloc(8));
-    cipher.setAutoPadding(false);
-    data = Buffer.concat([cipher.update(inner.toBytes()), cipher.final()]);
+    data = keySuite().cipher({ name: 'des-ede3-cbc', key: cipherKey(passphrase), iv: new Uint8Array(8), data: inner.toBytes(), decrypt: false, padding: false });
   }
   const w = new SshWriter(2048);
   w.uint32(magic).uint32(0).string(rsaKeyType).string(passphrase === undefined ? 'none' : '3des-cbc').string(data);
@@ -154,7 +127,7 @@ export function formatSsh2PrivateKey(key: KeyPair, passphrase: string | undefine
   new DataView(blob.buffer).setUint32(4, blob.length);
   const lines = [begin];
   if (key.comment) lines.push(`Comment: "${key.comment}"`);
-  const base64 = Buffer.from(blob).toString('base64');
+  const base64 = base64Encode(blob);
   for (let i = 0; i < base64.length; i += 70) lines.push(base64.slice(i, i + 70));
   lines.push(end, '');
   return lines.join('\n');

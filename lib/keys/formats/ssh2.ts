@@ -4,6 +4,8 @@
  * Private keys in the ssh.com format are not handled here.
  */
 import { KeyError } from '../../errors.js';
+import { utf8Encode } from '../../codec/wire.js';
+import { base64Encode } from '../encoding.js';
 import { KeyPair } from '../key-pair.js';
 import { decodeBase64, parseAs } from './invalid.js';
 
@@ -49,10 +51,10 @@ function headerLines(name: string, value: string): string[] {
   const whole = `${name}: ${value}`;
   const out: string[] = [];
   let rest = whole;
-  while (Buffer.byteLength(rest) > 72) {
+  while (utf8Encode(rest).length > 72) {
     let cut = 71;
     // Never split a UTF-16 surrogate pair; the byte limit is respected on the conservative side.
-    while (Buffer.byteLength(rest.slice(0, cut)) > 71) cut--;
+    while (utf8Encode(rest.slice(0, cut)).length > 71) cut--;
     out.push(`${rest.slice(0, cut)}\\`);
     rest = rest.slice(cut);
   }
@@ -64,7 +66,7 @@ function headerLines(name: string, value: string): string[] {
 export function formatSsh2PublicKey(key: KeyPair): string {
   const lines = [begin];
   if (key.comment) lines.push(...headerLines('Comment', `"${key.comment}"`));
-  const base64 = Buffer.from(key.publicKeyBlob).toString('base64');
+  const base64 = base64Encode(key.publicKeyBlob);
   for (let i = 0; i < base64.length; i += 70) lines.push(base64.slice(i, i + 70));
   lines.push(end, '');
   return lines.join('\n');

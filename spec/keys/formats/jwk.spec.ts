@@ -19,7 +19,7 @@ describe('JWK import and export', () => {
     expect(back.equals(key)).toBe(true);
   });
 
-  it('derives missing RSA CRT members and refuses a public member that does not match the private key', async () => {
+  it('derives missing RSA CRT members and refuses public members that do not match the private key', async () => {
     const key = await generateKeyPair('rsa-sha2-256', { keySize: 2048 });
     const jwk = JSON.parse(await exportPrivateKey(key, KeyFormat.Jwk));
     delete jwk.dp;
@@ -27,12 +27,17 @@ describe('JWK import and export', () => {
     expect((await importKey(JSON.stringify(jwk))).equals(key)).toBe(true);
     const ed = JSON.parse(await exportPrivateKey(await generateKeyPair('ssh-ed25519'), KeyFormat.Jwk));
     const other = JSON.parse(await exportPublicKey(await generateKeyPair('ssh-ed25519'), KeyFormat.Jwk));
-    await expect(importKey(JSON.stringify({ ...ed, x: other.x }))).rejects.toThrow('JWK public member "x" does not match the private key');
+    await expect(importKey(JSON.stringify({ ...ed, x: other.x }))).rejects.toThrow('Invalid ssh-ed25519 key: the public key does not match the private key');
     const ec = JSON.parse(await exportPrivateKey(await generateKeyPair('ecdsa-sha2-nistp256'), KeyFormat.Jwk));
     const otherEc = JSON.parse(await exportPublicKey(await generateKeyPair('ecdsa-sha2-nistp256'), KeyFormat.Jwk));
     await expect(importKey(JSON.stringify({ ...ec, x: otherEc.x, y: otherEc.y }))).rejects.toThrow(
-      'Invalid private key: the ecdsa-sha2-nistp256 private key does not match its public key',
+      'Invalid ecdsa-sha2-nistp256 key: the public key does not match the private key',
     );
+  });
+
+  it('refuses an RSA CRT member that disagrees with the primes', async () => {
+    const jwk = JSON.parse(await exportPrivateKey(await generateKeyPair('rsa-sha2-256', { keySize: 2048 }), KeyFormat.Jwk));
+    await expect(importKey(JSON.stringify({ ...jwk, qi: jwk.dp }))).rejects.toThrow('JWK private member "qi" does not match the private key');
   });
 
   it.each([

@@ -1,0 +1,190 @@
+/**
+ * SFTP rows of `npm run bench`: a 256 MiB file downloaded and uploaded over 127.0.0.1 by our
+ * SftpClient, ssh2's fastGet/fastPut and OpenSSH's own `sftp` (its connect time taken off), all
+ * against one sshd running OpenSSH's sftp-server; then OpenSSH's `sftp` against our serveSftp.
+ * Every client reads from or writes to a local file. Medians of `rounds`; peak RSS of this process
+ * (which holds our client, ssh2's client or our server) during the transfers.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import { SessionConfig } from '../lib/config.js';
+import { importKey } from '../lib/keys/index.js';
+import { TcpClient } from '../lib/tcp/index.js';
+import { SftpClient } from '../lib/sftp/index.js';
+import { makeBenchDir, SFTP_BENCH_CIPHER, startBenchSshd, startOurSftpServer, timeSftpBatch, type SftpBenchDir } from './sftp-fixtures.js';
+import type { SftpResult } from './types.js';
+
+const MiB = 1024 * 1024;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Writes a file of `bytes` pseudo-random bytes. */
+async function makeFile(path: string, bytes: number): Promise<void> {
+  const file = await open(path, 'w');
+  const block = new Uint8Array(MiB);
+  for (let i = 0; i < MiB; i += 64) createHash('sha512').update(String(i)).digest().copy(block, i);
+  for (let at = 0; at < bytes; at += MiB) {
+    block[0] = at / MiB;
+    await file.write(block, 0, Math.min(MiB, bytes - at), at);
+  }
+  await file.close();
+}
+
+/** Peak RSS while `run` runs, sampled every 20 ms. */
+async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number }> {
+  let peakRss = process.memoryUsage().rss;
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  try {
+    const value = await run();
+    return { value, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+type Direction = SftpResult['direction'];
+/** One timed transfer: seconds. */
+type Transfer = (direction: Direction, remote: string, local: string) => Promise<number>;
+
+async function ourClient(bench: SftpBenchDir, port: number): Promise<{ transfer: Transfer; close(): Promise<void> }> {
+  const config = SessionConfig.default();
+  config.encryptionAlgorithms = [SFTP_BENCH_CIPHER];
+  const client = new TcpClient(config);
+  client.onSessionAuthenticating = () => true;
+  const session = await client.openSession('127.0.0.1', port);
+  if (!(await session.authenticate({ username: 'root', privateKeys: [await importKey(readFileSync(bench.clientKey, 'utf8'))] }))) {
+    throw new Error('sshd refused the benchmark key');
+  }
+  const sftp = await SftpClient.open(session);
+  const transfer: Transfer = async (direction, remote, local) => {
+    const start = performance.now();
+    if (direction === 'download') {
+      const file = await open(local, 'w');
+      let at = 0;
+      await sftp.createReadStream(remote).pipeTo(
+        new WritableStream({
+          async write(chunk) {
+            await file.write(chunk, 0, chunk.length, at);
+            at += chunk.length;
+          },
+        }),
+      );
+      await file.close();
+    } else {
+      const file = await open(local, 'r');
+      let at = 0;
+      const source = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const buffer = new Uint8Array(256 * 1024);
+          const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+          at += bytesRead;
+          if (bytesRead === 0) controller.close();
+          else controller.enqueue(buffer.subarray(0, bytesRead));
+        },
+      });
+      await source.pipeTo(sftp.createWriteStream(remote));
+      await file.close();
+    }
+    return (performance.now() - start) / 1000;
+  };
+  return { transfer, close: async () => (await sftp.close(), await session.close()) };
+}
+
+async function ssh2Client(bench: SftpBenchDir, port: number): Promise<{ transfer: Transfer; close(): Promise<void> }> {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve).once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username: 'root', privateKey: readFileSync(bench.clientKey), algorithms: { cipher: [SFTP_BENCH_CIPHER as ssh2.CipherAlgorithm] } });
+  });
+  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => client.sftp((error, s) => (error ? reject(error) : resolve(s))));
+  const transfer: Transfer = async (direction, remote, local) => {
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error | null): void => (error ? reject(error) : resolve());
+      if (direction === 'download') sftp.fastGet(remote, local, done);
+      else sftp.fastPut(local, remote, done);
+    });
+    return (performance.now() - start) / 1000;
+  };
+  return { transfer, close: async () => void client.end() };
+}
+
+/** OpenSSH's `sftp`: each transfer is a batch, less the median time of a batch that only connects. */
+async function openSshClient(bench: SftpBenchDir, port: number): Promise<{ transfer: Transfer; close(): Promise<void> }> {
+  const connects: number[] = [];
+  for (let i = 0; i < 3; i++) connects.push(await timeSftpBatch(bench, port, ['pwd']));
+  const connect = median(connects);
+  const transfer: Transfer = async (direction, remote, local) => {
+    const command = direction === 'download' ? `get ${remote} ${local}` : `put ${local} ${remote}`;
+    return (await timeSftpBatch(bench, port, [command])) - connect;
+  };
+  return { transfer, close: async () => {} };
+}
+
+/**
+ * Runs every SFTP row.
+ * @param options file size, rounds and a progress log
+ * @returns one result per client, server and direction
+ */
+export async function runSftpBench(options: { bytes: number; rounds: number; log?: (line: string) => void }): Promise<SftpResult[]> {
+  const bench = makeBenchDir();
+  const sshd = await startBenchSshd(bench);
+  const ours = await startOurSftpServer(bench, bench.dir);
+  const results: SftpResult[] = [];
+  try {
+    const upload = join(bench.dir, 'upload.bin');
+    const remote = join(bench.dir, 'remote.bin');
+    await makeFile(upload, options.bytes);
+    await makeFile(remote, options.bytes);
+    const cases = [
+      { client: 'ssh-streams', server: 'sftp-server', port: sshd.port, make: ourClient, path: remote, inProcess: true },
+      { client: 'ssh2', server: 'sftp-server', port: sshd.port, make: ssh2Client, path: remote, inProcess: true },
+      { client: 'openssh', server: 'sftp-server', port: sshd.port, make: openSshClient, path: remote, inProcess: false },
+      // Our server serves bench.dir as `/`: the same file by its virtual path.
+      { client: 'openssh', server: 'ssh-streams', port: ours.port, make: openSshClient, path: '/remote.bin', inProcess: true },
+    ] as const;
+    for (const c of cases) {
+      const peer = await c.make(bench, c.port);
+      try {
+        for (const direction of ['download', 'upload'] as const) {
+          const target = direction === 'download' ? join(bench.dir, 'download.bin') : c.server === 'ssh-streams' ? '/uploaded.bin' : join(bench.dir, 'uploaded.bin');
+          const [remotePath, localPath] = direction === 'download' ? [c.path, target] : [target, upload];
+          const runs: number[] = [];
+          let peak = 0;
+          for (let round = 0; round < options.rounds; round++) {
+            const { value: seconds, peakRss } = await withPeakRss(() => peer.transfer(direction, remotePath, localPath));
+            runs.push(options.bytes / seconds / 1e6);
+            peak = Math.max(peak, peakRss);
+            await rm(join(bench.dir, direction === 'download' ? 'download.bin' : 'uploaded.bin'), { force: true });
+          }
+          const row: SftpResult = {
+            scenario: 'sftp',
+            peer: c.client,
+            server: c.server,
+            direction,
+            bytes: options.bytes,
+            mbPerSecond: median(runs),
+            runs,
+            ...(c.inProcess ? { peakRssMiB: peak / MiB } : {}),
+          };
+          options.log?.(`sftp ${c.client} → ${c.server} ${direction}: ${row.mbPerSecond.toFixed(0)} MB/s (${runs.map((r) => r.toFixed(0)).join(', ')})`);
+          results.push(row);
+        }
+      } finally {
+        await peer.close();
+      }
+    }
+  } finally {
+    await ours.close();
+    await sshd.stop();
+    bench.close();
+  }
+  return results;
+}
