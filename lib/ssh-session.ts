@@ -402,6 +402,11 @@ export abstract class SshSession {
       const w = new SshWriter(32);
       w.byte(MessageType.ChannelOpenFailure).uint32(r.uint32()).uint32(1).string('Not authenticated').string('');
       void this.transport.send(w.toBytes()).catch(() => {});
+    } else if (payload[0]! >= MessageType.ChannelWindowAdjust) {
+      // No channel exists yet. Dropping this silently would lose data a reconnecting Dev Tunnels
+      // client sends on its new connection before the reconnect request: refuse it loudly.
+      const message = `Channel message ${payload[0]} for channel ${r.uint32()} before authentication`;
+      void this.transport.close(DisconnectReason.protocolError, message);
     }
     return true;
   }

@@ -211,6 +211,11 @@ export class Transport {
     this.#link.state?.resume();
   }
 
+  /** True when the peer's first KEXINIT announced RFC 8308 (its EXT_INFO follows the first NEWKEYS). */
+  get peerSendsExtInfo(): boolean {
+    return this.#handshake.peerWantsExtInfo;
+  }
+
   /** Integrity keys of the latest exchange (session reconnection tokens use them). */
   get integrityKeys(): { clientToServer: Uint8Array; serverToClient: Uint8Array } | undefined {
     return this.#handshake.integrityKeys;
