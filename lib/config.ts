@@ -3,7 +3,6 @@
  * handlers, plus the injected randomness and clock every core uses. One object, shared by any
  * number of sessions; sessions read it when they start and when they negotiate.
  */
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
 import { isZlibAvailable } from './compression/zlib-engine.js';
 
@@ -31,6 +30,22 @@ export interface ServiceRegistration {
   readonly activation: ServiceActivation;
   readonly factory: ServiceFactory;
   readonly config: unknown;
+}
+
+/** WebCrypto's `getRandomValues` fills at most this many bytes per call. */
+const GET_RANDOM_VALUES_LIMIT = 65536;
+
+/**
+ * `n` bytes from the runtime's CSPRNG: `globalThis.crypto.getRandomValues`, present in browsers,
+ * Bun, Deno and Node 20+ alike. The packet writer draws padding from a pool, so this is not on
+ * the per-packet path.
+ */
+function secureRandomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += GET_RANDOM_VALUES_LIMIT) {
+    globalThis.crypto.getRandomValues(out.subarray(at, Math.min(n, at + GET_RANDOM_VALUES_LIMIT)));
+  }
+  return out;
 }
 
 /** Configuration shared by client and server sessions. */
@@ -141,7 +156,7 @@ export class SessionConfig {
   /** Registered services (see `addService`). */
   readonly services: ServiceRegistration[] = [];
   /** Source of random bytes (injected so tests are deterministic). */
-  randomBytes: (n: number) => Uint8Array = (n) => nodeRandomBytes(n);
+  randomBytes: (n: number) => Uint8Array = secureRandomBytes;
   /** Monotonic clock in milliseconds (injected so timers can be tested). */
   now: () => number = () => performance.now();
 

@@ -6,6 +6,7 @@
  */
 import { AuthenticationError, DisconnectReason, ProtocolError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
+import { constantTimeEqual } from '../codec/constant-time.js';
 import { MessageType, ServiceAccept, ServiceRequest } from '../codec/messages/transport.js';
 import {
   connectionServiceName,
@@ -243,7 +244,7 @@ export class ClientAuthentication {
           continue;
         }
         const ok = decode(UserauthPkOk, query.payload);
-        if (!sameKeyType(ok.publicKeyAlgorithmName, algorithm) || !Buffer.from(ok.publicKeyBlob).equals(publicKeyBlob)) {
+        if (!sameKeyType(ok.publicKeyAlgorithmName, algorithm) || !constantTimeEqual(ok.publicKeyBlob, publicKeyBlob)) {
           throw new ProtocolError(`Server accepted key ${ok.publicKeyAlgorithmName} that was not asked about`);
         }
         const data = publicKeySignatureData({

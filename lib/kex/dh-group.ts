@@ -1,11 +1,12 @@
 /**
  * diffie-hellman-group14-sha256 and diffie-hellman-group16-sha512 (RFC 8268 §3, groups from
- * RFC 3526 §3 and §5, generator 2, RFC 4253 §8 exchange). Node's DiffieHellman does the maths; the
- * private exponent comes from the injected random source. Message framing
+ * RFC 3526 §3 and §5, generator 2, RFC 4253 §8 exchange). The installed kex backend does the maths
+ * (node:crypto, or BigInt in the browser); the private exponent comes from the injected random source. Message framing
  * (SSH_MSG_KEXDH_INIT/REPLY) belongs to the transport's kex driver.
  */
-import { createDiffieHellman, getDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { DisconnectReason, ProtocolError } from '../errors.js';
+import { kexBackend, type KexAgreement, type ModpGroupName } from './backend.js';
+import { bytesToBigInt, MODP_PRIMES } from './modp-groups.js';
 import { sharedSecretAsMpint } from './secret-encoding.js';
 import { diffieHellmanMethod } from './diffie-hellman-method.js';
 import type { KexEphemeral, KexMethod } from './types.js';
@@ -18,41 +19,22 @@ const exponentBytes = 64;
 
 interface ModpGroup {
   readonly name: string;
-  /** node:crypto name of the RFC 3526 group. */
-  readonly nodeGroup: 'modp14' | 'modp16';
+  /** The RFC 3526 group. */
+  readonly group: ModpGroupName;
   readonly hash: KexMethod['hash'];
 }
 
-/** The group prime, fetched once per group from node's built-in RFC 3526 table. */
-const primes = new Map<string, Buffer>();
-function primeOf(group: ModpGroup): Buffer {
-  let prime = primes.get(group.nodeGroup);
-  if (!prime) {
-    prime = getDiffieHellman(group.nodeGroup).getPrime();
-    primes.set(group.nodeGroup, prime);
-  }
-  return prime;
-}
-
-function toBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).toString('hex'));
-}
-
 /** RFC 4253 §8: x with 1 < x, drawn from the injected random source. */
-function dhWithRandomExponent(group: ModpGroup, randomBytes: (n: number) => Uint8Array): DiffieHellman {
-  const dh = createDiffieHellman(primeOf(group), 2);
+function dhWithRandomExponent(group: ModpGroup, randomBytes: (n: number) => Uint8Array): KexAgreement {
   let exponent = randomBytes(exponentBytes);
-  while (toBigInt(exponent) <= 1n) exponent = randomBytes(exponentBytes);
-  dh.setPrivateKey(Buffer.from(exponent));
-  // With a private key set, generateKeys only computes g^x mod p.
-  dh.generateKeys();
-  return dh;
+  while (bytesToBigInt(exponent) <= 1n) exponent = randomBytes(exponentBytes);
+  return kexBackend().modp(group.group, exponent);
 }
 
 /** RFC 4253 §8: the peer's e or f must satisfy 1 < value < p-1; K = value^x mod p as an mpint. */
-function computeSharedSecret(group: ModpGroup, dh: DiffieHellman, peerValue: Uint8Array): Uint8Array {
-  const p = toBigInt(primeOf(group));
-  const value = toBigInt(peerValue);
+function computeSharedSecret(group: ModpGroup, dh: KexAgreement, peerValue: Uint8Array): Uint8Array {
+  const p = MODP_PRIMES[group.group];
+  const value = bytesToBigInt(peerValue);
   if (value <= 1n || value >= p - 1n) {
     const shown = value <= 1n ? value.toString() : value === p - 1n ? 'p-1' : `a ${peerValue.length}-byte value >= p-1`;
     throw new ProtocolError(
@@ -60,7 +42,7 @@ function computeSharedSecret(group: ModpGroup, dh: DiffieHellman, peerValue: Uin
       DisconnectReason.keyExchangeFailed,
     );
   }
-  return sharedSecretAsMpint(dh.computeSecret(Buffer.from(peerValue)));
+  return sharedSecretAsMpint(dh.agree(peerValue));
 }
 
 /** RFC 8268 §3 */
@@ -68,7 +50,7 @@ function dhMethod(group: ModpGroup): KexMethod {
   const ephemeral = (randomBytes: (n: number) => Uint8Array): KexEphemeral => {
     const dh = dhWithRandomExponent(group, randomBytes);
     return {
-      publicValue: new Uint8Array(dh.getPublicKey()),
+      publicValue: dh.publicValue,
       computeSecret: (peer) => computeSharedSecret(group, dh, peer),
     };
   };
@@ -78,13 +60,13 @@ function dhMethod(group: ModpGroup): KexMethod {
 /** RFC 8268 §3: the 2048-bit MODP group 14 with SHA-256. */
 export const diffieHellmanGroup14Sha256: KexMethod = dhMethod({
   name: 'diffie-hellman-group14-sha256',
-  nodeGroup: 'modp14',
+  group: 'modp14',
   hash: 'sha256',
 });
 
 /** RFC 8268 §3: the 4096-bit MODP group 16 with SHA-512. */
 export const diffieHellmanGroup16Sha512: KexMethod = dhMethod({
   name: 'diffie-hellman-group16-sha512',
-  nodeGroup: 'modp16',
+  group: 'modp16',
   hash: 'sha512',
 });

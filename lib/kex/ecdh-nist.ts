@@ -1,17 +1,18 @@
 /**
- * ecdh-sha2-nistp256/384/521 (RFC 5656 §4, hashes per §6.2.1). Node's ECDH does the curve maths and
- * rejects peer points that are not on the curve; the private scalar is drawn from the injected random
- * source. Message framing (SSH_MSG_KEX_ECDH_INIT/REPLY) belongs to the transport's kex driver.
+ * ecdh-sha2-nistp256/384/521 (RFC 5656 §4, hashes per §6.2.1). The installed kex backend
+ * (node:crypto or `@noble/curves`) does the curve maths and rejects peer points that are not on
+ * the curve; the private scalar is drawn from the injected random source. Message framing
+ * (SSH_MSG_KEX_ECDH_INIT/REPLY) belongs to the transport's kex driver.
  */
-import { createECDH, type ECDH } from 'node:crypto';
 import { DisconnectReason, ProtocolError } from '../errors.js';
+import { kexBackend, type KexAgreement, type NistCurveName } from './backend.js';
 import { sharedSecretAsMpint } from './secret-encoding.js';
 import { diffieHellmanMethod } from './diffie-hellman-method.js';
 import type { KexEphemeral, KexMethod } from './types.js';
 
 interface NistCurve {
   readonly name: string;
-  readonly nodeCurve: string;
+  readonly curve: NistCurveName;
   readonly hash: KexMethod['hash'];
   /** Field element size in bytes: an uncompressed point is 1 + 2 * this. */
   readonly fieldBytes: number;
@@ -23,26 +24,21 @@ interface NistCurve {
 const maxScalarAttempts = 64;
 
 /** SEC 1 §2.3.3: picks a scalar in [1, n-1] by rejection sampling over the injected random source. */
-function ecdhWithRandomScalar(curve: NistCurve, randomBytes: (n: number) => Uint8Array): ECDH {
-  const ecdh = createECDH(curve.nodeCurve);
+function ecdhWithRandomScalar(curve: NistCurve, randomBytes: (n: number) => Uint8Array): KexAgreement {
   const length = Math.ceil(curve.orderBits / 8);
   const topMask = 0xff >> (length * 8 - curve.orderBits);
   for (let attempt = 0; attempt < maxScalarAttempts; attempt++) {
     const scalar = Uint8Array.from(randomBytes(length));
     scalar[0]! &= topMask;
-    try {
-      // Node refuses 0 and values >= n, which is the range check we need.
-      ecdh.setPrivateKey(scalar);
-      return ecdh;
-    } catch {
-      continue;
-    }
+    // The backend refuses 0 and values >= n, which is the range check we need.
+    const agreement = kexBackend().ecdh(curve.curve, scalar);
+    if (agreement) return agreement;
   }
-  throw new Error(`Random source produced no valid ${curve.nodeCurve} scalar in ${maxScalarAttempts} attempts`);
+  throw new Error(`Random source produced no valid ${curve.name} scalar in ${maxScalarAttempts} attempts`);
 }
 
 /** RFC 5656 §4: K is the x-coordinate of the shared point, as an mpint. */
-function computeSharedSecret(curve: NistCurve, ecdh: ECDH, peerPoint: Uint8Array): Uint8Array {
+function computeSharedSecret(curve: NistCurve, agreement: KexAgreement, peerPoint: Uint8Array): Uint8Array {
   const expected = 1 + 2 * curve.fieldBytes;
   // OpenSSH sends and accepts only uncompressed points; so do we.
   if (peerPoint.length !== expected || peerPoint[0] !== 0x04) {
@@ -52,9 +48,9 @@ function computeSharedSecret(curve: NistCurve, ecdh: ECDH, peerPoint: Uint8Array
     );
   }
   try {
-    return sharedSecretAsMpint(ecdh.computeSecret(peerPoint));
+    return sharedSecretAsMpint(agreement.agree(peerPoint));
   } catch (cause) {
-    throw new ProtocolError(`${curve.name}: peer public key is not a point on ${curve.nodeCurve}`, DisconnectReason.keyExchangeFailed, {
+    throw new ProtocolError(`${curve.name}: peer public key is not a point on ${curve.curve}`, DisconnectReason.keyExchangeFailed, {
       cause,
     });
   }
@@ -63,10 +59,10 @@ function computeSharedSecret(curve: NistCurve, ecdh: ECDH, peerPoint: Uint8Array
 /** RFC 5656 §4 */
 function ecdhMethod(curve: NistCurve): KexMethod {
   const ephemeral = (randomBytes: (n: number) => Uint8Array): KexEphemeral => {
-    const ecdh = ecdhWithRandomScalar(curve, randomBytes);
+    const agreement = ecdhWithRandomScalar(curve, randomBytes);
     return {
-      publicValue: new Uint8Array(ecdh.getPublicKey()),
-      computeSecret: (peer) => computeSharedSecret(curve, ecdh, peer),
+      publicValue: agreement.publicValue,
+      computeSecret: (peer) => computeSharedSecret(curve, agreement, peer),
     };
   };
   return diffieHellmanMethod({ name: curve.name, hash: curve.hash, publicEncoding: 'string', ephemeral });
@@ -75,7 +71,7 @@ function ecdhMethod(curve: NistCurve): KexMethod {
 /** RFC 5656 §6.2.1: ecdh-sha2-nistp256. */
 export const ecdhSha2Nistp256: KexMethod = ecdhMethod({
   name: 'ecdh-sha2-nistp256',
-  nodeCurve: 'prime256v1',
+  curve: 'p256',
   hash: 'sha256',
   fieldBytes: 32,
   orderBits: 256,
@@ -84,7 +80,7 @@ export const ecdhSha2Nistp256: KexMethod = ecdhMethod({
 /** RFC 5656 §6.2.1: ecdh-sha2-nistp384. */
 export const ecdhSha2Nistp384: KexMethod = ecdhMethod({
   name: 'ecdh-sha2-nistp384',
-  nodeCurve: 'secp384r1',
+  curve: 'p384',
   hash: 'sha384',
   fieldBytes: 48,
   orderBits: 384,
@@ -93,7 +89,7 @@ export const ecdhSha2Nistp384: KexMethod = ecdhMethod({
 /** RFC 5656 §6.2.1: ecdh-sha2-nistp521. */
 export const ecdhSha2Nistp521: KexMethod = ecdhMethod({
   name: 'ecdh-sha2-nistp521',
-  nodeCurve: 'secp521r1',
+  curve: 'p521',
   hash: 'sha512',
   fieldBytes: 66,
   orderBits: 521,

@@ -3,14 +3,14 @@
  * values both sides saw. It does not sign or verify H (host keys do) and does not encode K (the kex
  * method hands it over already encoded, so hybrid methods whose K is a string fit unchanged).
  */
-import { createHash } from 'node:crypto';
 import { SshWriter } from '../codec/wire.js';
+import { kexBackend, type KexHashName } from './backend.js';
 import type { PublicValueEncoding } from './types.js';
 
 /** The fields of H, in RFC vocabulary. */
 export interface ExchangeHashInput {
-  /** node:crypto hash of the key exchange method. */
-  readonly hash: string;
+  /** The hash of the key exchange method. */
+  readonly hash: KexHashName;
   /** V_C: the client identification string without CR LF. */
   readonly clientVersion: string;
   /** V_S: the server identification string without CR LF. */
@@ -51,5 +51,5 @@ export function computeExchangeHash(input: ExchangeHashInput): Uint8Array {
     w.string(input.clientPublic).string(input.serverPublic);
   }
   w.raw(input.sharedSecret);
-  return new Uint8Array(createHash(input.hash).update(w.toBytes()).digest());
+  return kexBackend().hash(input.hash, w.toBytes());
 }

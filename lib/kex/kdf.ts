@@ -1,18 +1,28 @@
 /**
  * The RFC 4253 §7.2 key derivation: the six per-direction keys (IVs, encryption keys, integrity
  * keys) from the shared secret K, the exchange hash H and the session id. Pure functions over
- * node:crypto hashes; choosing lengths (from the negotiated cipher and MAC) is the caller's job.
+ * the installed kex backend's hashes; choosing lengths (from the negotiated cipher and MAC) is the caller's job.
  */
-import { createHash } from 'node:crypto';
 import type { DirectionKeys } from '../cipher/types.js';
+import { kexBackend, type KexHashName } from './backend.js';
 
 /** The RFC 4253 §7.2 letters: IV c2s/s2c ('A'/'B'), encryption c2s/s2c ('C'/'D'), MAC c2s/s2c ('E'/'F'). */
 export type KeyLetter = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
 
+/** Each letter as the one byte it is hashed as. */
+const letterBytes: Record<KeyLetter, Uint8Array> = {
+  A: Uint8Array.of(0x41),
+  B: Uint8Array.of(0x42),
+  C: Uint8Array.of(0x43),
+  D: Uint8Array.of(0x44),
+  E: Uint8Array.of(0x45),
+  F: Uint8Array.of(0x46),
+};
+
 /** What every derived key depends on. */
 export interface KdfSecrets {
-  /** node:crypto hash of the key exchange method (`sha256`, `sha512`, ...). */
-  readonly hash: string;
+  /** The hash of the key exchange method (`sha256`, `sha512`, ...). */
+  readonly hash: KexHashName;
   /** K exactly as it enters the hash: an SSH mpint or string, length prefix included. */
   readonly sharedSecret: Uint8Array;
   /** H of this exchange. */
@@ -53,21 +63,13 @@ export interface DerivedKeys {
 export function deriveKey(letter: KeyLetter, length: number, secrets: KdfSecrets): Uint8Array {
   const out = new Uint8Array(length);
   if (length === 0) return out;
-  const first = createHash(secrets.hash)
-    .update(secrets.sharedSecret)
-    .update(secrets.exchangeHash)
-    .update(letter, 'latin1')
-    .update(secrets.sessionId)
-    .digest();
+  const { hash } = kexBackend();
+  const first = hash(secrets.hash, secrets.sharedSecret, secrets.exchangeHash, letterBytes[letter], secrets.sessionId);
   out.set(first.subarray(0, length));
   let filled = Math.min(first.length, length);
   while (filled < length) {
     // Each extension block hashes everything produced so far, not only the previous block.
-    const next = createHash(secrets.hash)
-      .update(secrets.sharedSecret)
-      .update(secrets.exchangeHash)
-      .update(out.subarray(0, filled))
-      .digest();
+    const next = hash(secrets.hash, secrets.sharedSecret, secrets.exchangeHash, out.subarray(0, filled));
     const take = Math.min(next.length, length - filled);
     out.set(next.subarray(0, take), filled);
     filled += take;

@@ -4,10 +4,10 @@
  * with X25519. All randomness (KEM seed, encapsulation message, X25519 scalar) comes from the
  * injected source. Message framing (SSH_MSG_KEX_HYBRID_INIT/REPLY) belongs to the kex driver.
  */
-import { createHash } from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { concatBytes } from '../codec/wire.js';
 import { DisconnectReason, ProtocolError } from '../errors.js';
+import { kexBackend } from './backend.js';
 import { X25519_LENGTH, x25519KeyPair, x25519SharedSecret } from './curve25519.js';
 import { sharedSecretAsString } from './secret-encoding.js';
 import type { KexEphemeral, KexMethod, KexServerResult } from './types.js';
@@ -34,8 +34,7 @@ function checkLength(what: string, value: Uint8Array, expected: number): void {
 
 /** draft-ietf-sshm-mlkem-hybrid-kex §2.4: K = HASH(K_PQ || K_CL), encoded as a string. */
 function combine(mlkemSecret: Uint8Array, x25519Secret: Uint8Array): Uint8Array {
-  const digest = createHash('sha256').update(mlkemSecret).update(x25519Secret).digest();
-  return sharedSecretAsString(new Uint8Array(digest));
+  return sharedSecretAsString(kexBackend().hash('sha256', mlkemSecret, x25519Secret));
 }
 
 /** draft-ietf-sshm-mlkem-hybrid-kex §2.2: the client's ephemeral ML-KEM and X25519 keys. */
@@ -43,11 +42,11 @@ function client(randomBytes: (n: number) => Uint8Array): KexEphemeral {
   const kem = ml_kem768.keygen(randomBytes(mlkemSeedLength));
   const classical = x25519KeyPair(randomBytes(X25519_LENGTH));
   return {
-    publicValue: concatBytes(kem.publicKey, classical.publicKey),
+    publicValue: concatBytes(kem.publicKey, classical.publicValue),
     computeSecret(reply) {
       checkLength('server reply S_REPLY', reply, MLKEM768X25519_SERVER_LENGTH);
       const mlkemSecret = ml_kem768.decapsulate(reply.subarray(0, mlkemCipherTextLength), kem.secretKey);
-      const x25519Secret = x25519SharedSecret(classical.privateKey, reply.subarray(mlkemCipherTextLength));
+      const x25519Secret = x25519SharedSecret(classical, reply.subarray(mlkemCipherTextLength));
       return combine(mlkemSecret, x25519Secret);
     },
   };
@@ -67,9 +66,9 @@ function server(clientPublicValue: Uint8Array, randomBytes: (n: number) => Uint8
     });
   }
   const classical = x25519KeyPair(randomBytes(X25519_LENGTH));
-  const x25519Secret = x25519SharedSecret(classical.privateKey, clientPublicValue.subarray(mlkemPublicKeyLength));
+  const x25519Secret = x25519SharedSecret(classical, clientPublicValue.subarray(mlkemPublicKeyLength));
   return {
-    publicValue: concatBytes(encapsulated.cipherText, classical.publicKey),
+    publicValue: concatBytes(encapsulated.cipherText, classical.publicValue),
     sharedSecret: combine(encapsulated.sharedSecret, x25519Secret),
   };
 }

@@ -6,6 +6,8 @@
  * only in the group maths, the hash, and how public values and the secret are encoded.
  */
 
+import type { KexHashName } from './backend.js';
+
 /** How the ephemeral public values e/f (Q_C/Q_S) travel in messages 30/31 and the exchange hash. */
 export type PublicValueEncoding = 'mpint' | 'string';
 
@@ -32,8 +34,8 @@ export interface KexServerResult {
 export interface KexMethod {
   /** Wire name, e.g. `curve25519-sha256`. */
   readonly name: string;
-  /** node:crypto hash for the exchange hash and the KDF. */
-  readonly hash: 'sha256' | 'sha384' | 'sha512';
+  /** The hash of the exchange hash and the KDF. */
+  readonly hash: KexHashName;
   readonly publicEncoding: PublicValueEncoding;
   /**
    * Client: fresh ephemeral keys. Every registered method draws all of its ephemeral secrets

@@ -23,3 +23,8 @@ import { installNet } from '../forwarding/net-backend.js';
 import { installChildProcess } from '../session/process-backend.js';
 installNet(nodeNet);
 installChildProcess(() => import('node:child_process'));
+
+// Key exchange: node:crypto's X25519, ECDH, Diffie-Hellman and hashes.
+import { installKexBackend } from '../kex/backend.js';
+import { nodeKexBackend } from '../kex/backends/node.js';
+installKexBackend(nodeKexBackend);

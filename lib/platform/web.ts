@@ -12,3 +12,8 @@ import { installCipherSuite } from '../cipher/suite.js';
 import { webCipherSuite } from '../cipher/suites/web.js';
 
 installCipherSuite(webCipherSuite);
+
+// Key exchange: @noble/curves, @noble/hashes and BigInt.
+import { installKexBackend } from '../kex/backend.js';
+import { webKexBackend } from '../kex/backends/web.js';
+installKexBackend(webKexBackend);

@@ -15,9 +15,9 @@ import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { kexMethods } from '../kex/registry.js';
 import type { KexEphemeral } from '../kex/types.js';
 import { computeExchangeHash } from '../kex/exchange-hash.js';
+import { kexBackend, type KexHashName } from '../kex/backend.js';
 import { deriveKeys } from '../kex/kdf.js';
 import { isGuessWrong, negotiateAlgorithms, type NegotiatedAlgorithms } from '../kex/negotiate.js';
-import { createHash } from 'node:crypto';
 
 /** OpenSSH PROTOCOL §1.10 and RFC 8308 §2.1 pseudo-algorithm markers. */
 export const KexMarkers = {
@@ -276,7 +276,7 @@ export class Handshake {
   }
 
   #hash(
-    hash: string,
+    hash: KexHashName,
     publicEncoding: 'mpint' | 'string',
     values: { hostKeyBlob: Uint8Array; clientPublic: Uint8Array; serverPublic: Uint8Array; sharedSecret: Uint8Array },
   ): Uint8Array {
@@ -298,11 +298,11 @@ export class Handshake {
     const w = new SshWriter();
     w.string(clientVersion).string(serverVersion);
     w.string(isServer ? this.#peerKexInit! : this.#ourKexInit!).string(isServer ? this.#ourKexInit! : this.#peerKexInit!);
-    return new Uint8Array(createHash('sha256').update(w.toBytes()).digest());
+    return kexBackend().hash('sha256', w.toBytes());
   }
 
   /** RFC 4253 §7.2: derive keys, prepare both packet stages, send our NEWKEYS. */
-  #deriveAndPrepare(hash: string, sharedSecret: Uint8Array): void {
+  #deriveAndPrepare(hash: KexHashName, sharedSecret: Uint8Array): void {
     const algorithms = this.#algorithms!;
     this.sessionId ??= this.#exchangeHash!;
     const c2s = cipherAlgorithms.get(algorithms.encryptionClientToServer)!;

@@ -14,7 +14,7 @@ export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: ArrayBufferView | ArrayBuffer): void;
+  send(data: Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: any) => void): void;
   removeEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: any) => void): void;
@@ -195,7 +195,8 @@ export function webSocketToDuplex(ws: WebSocketLike, options: WebSocketDuplexOpt
     async write(chunk) {
       await whenOpen();
       if (failure || ended || ws.readyState !== OPEN) throw failure ?? new SshError(`WebSocket is not open: readyState ${ws.readyState}`);
-      ws.send(chunk);
+      // Views over shared memory never reach here: the library writes ordinary buffers.
+      ws.send(chunk as Uint8Array<ArrayBuffer>);
       await whenDrained();
     },
     async close() {

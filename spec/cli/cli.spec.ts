@@ -29,6 +29,36 @@ import { runCli, startCli, startServe, type ServeProcess } from './cli-process.j
 
 const skip = skipWithoutOpenSsh() || skipWithoutTmux();
 
+describe('ssh-streams arguments', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('answers --help for both commands', async () => {
+    const serve = await runCli(['serve', '--help']);
+    expect([serve.exitCode, serve.stderr]).toEqual([0, '']);
+    expect(serve.stdout).toMatch(/^Usage: ssh-streams serve \[options\]/);
+    expect(serve.stdout).toContain('SSH_STREAMS_PASSWORD');
+    const connect = await runCli(['connect', '-h']);
+    expect(connect.exitCode).toBe(0);
+    expect(connect.stdout).toMatch(/^Usage: ssh-streams connect \[options\] \[user@\]host \[command\.\.\.\]/);
+    expect(connect.stdout).toContain('StrictHostKeyChecking=ask|accept-new|yes|no');
+  });
+
+  it.each([
+    [['connect'], 255, /Expected one destination, \[user@\]host/],
+    [['connect', '-L', '80:web', 'host'], 255, /Forwarding spec "80:web" is not \[bind_address:\]port:host:hostport/],
+    [['connect', '-D', '1080', 'host'], 255, /-D \(dynamic SOCKS forwarding\) is not available yet/],
+    [['connect', '-o', 'StrictHostKeyChecking=maybe', 'host'], 255, /expected one of ask, accept-new, yes, no/],
+    [['connect', '--bogus', 'host'], 2, /Unknown option '--bogus'.*\(see --help\)/],
+    [['serve', '--port', 'http'], 255, /--port http is not a port/],
+    [['launch'], 2, /unknown command "launch"; expected serve or connect/],
+  ])('refuses %j with a clear message', async (args, status, message) => {
+    const result = await runCli(args);
+    expect(result.exitCode).toBe(status);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+});
+
 describe.skipIf(skip)('ssh and sftp into ssh-streams serve', () => {
   let dir: string;
   let key: OpenSshKeyFiles;

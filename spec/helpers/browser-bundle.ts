@@ -30,23 +30,12 @@ export interface BrowserBundle {
 }
 
 /**
- * Modules reachable from a browser entry that still import node:crypto or node:zlib, while their
- * portable backends are written. Each entry here is a known gap of the browser build; the spec
- * fails when one is ported but left on the list (remove it then), and when any module not on it
- * imports Node. Issue 9 is done when this list is empty.
+ * Modules allowed to reach a Node built-in from a browser entry: none. Every layer's Node-only
+ * code sits behind its install seam (lib/platform/node.ts); a module listed here would be a known
+ * gap of the browser build, and the spec fails both on an unlisted importer and on a listed module
+ * that no longer imports Node.
  */
-export const notYetPortable: readonly string[] = [
-  // Key exchange, hashes, randomness.
-  'lib/config.ts',
-  'lib/kex/curve25519.ts',
-  'lib/kex/dh-group.ts',
-  'lib/kex/ecdh-nist.ts',
-  'lib/kex/exchange-hash.ts',
-  'lib/kex/kdf.ts',
-  'lib/kex/mlkem768x25519.ts',
-  'lib/transport/handshake.ts',
-  'lib/transport/reconnect/tokens.ts',
-];
+export const notYetPortable: readonly string[] = [];
 
 const builtins = new Set(builtinModules.flatMap((name) => [name, name.split('/')[0]!]));
 

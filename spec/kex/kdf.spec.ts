@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { KexHashName } from '../../lib/kex/backend.js';
 import { deriveKey, deriveKeys, type KeyLetter } from '../../lib/kex/kdf.js';
 
 interface KdfCase {
@@ -26,8 +27,9 @@ const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const letters: KeyLetter[] = ['A', 'B', 'C', 'D', 'E', 'F'];
 
+// The CAVP vectors include SHA-1, which no SSH kex method of ours uses; node:crypto hashes it anyway.
 function secretsOf(hash: string, c: KdfCase) {
-  return { hash, sharedSecret: hex(c.sharedSecret), exchangeHash: hex(c.exchangeHash), sessionId: hex(c.sessionId) };
+  return { hash: hash as KexHashName, sharedSecret: hex(c.sharedSecret), exchangeHash: hex(c.exchangeHash), sessionId: hex(c.sessionId) };
 }
 
 describe('deriveKey', () => {

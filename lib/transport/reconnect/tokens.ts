@@ -4,9 +4,10 @@
  * the server's), over old session id || new session id. Proves knowledge of the old session id
  * without revealing it, and binds the proof to the new connection.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SshError } from '../../errors.js';
 import { macAlgorithms } from '../../cipher/registry.js';
+import { constantTimeEqual } from '../../codec/constant-time.js';
+import { kexBackend, type KexHashName } from '../../kex/backend.js';
 
 /** What a token is computed with. */
 export interface TokenKey {
@@ -23,10 +24,7 @@ export interface TokenKey {
 export function reconnectToken(key: TokenKey, previousSessionId: Uint8Array, newSessionId: Uint8Array): Uint8Array {
   const digest = key.mac ? macAlgorithms.get(key.mac)?.digest : undefined;
   if (!digest) throw new SshError(`Cannot compute a reconnect token with MAC ${key.mac ?? 'none'}: the session is not encrypted`);
-  const hmac = createHmac(digest, key.key);
-  hmac.update(previousSessionId);
-  hmac.update(newSessionId);
-  return new Uint8Array(hmac.digest());
+  return kexBackend().hmac(digest as KexHashName, key.key, previousSessionId, newSessionId);
 }
 
 /** Notes §2.3.5: whether `token` is the token for these session ids, compared in constant time. */
@@ -41,5 +39,5 @@ export function verifyReconnectToken(
   } catch {
     return false;
   }
-  return expected.length === token.length && timingSafeEqual(expected, token);
+  return constantTimeEqual(expected, token);
 }
