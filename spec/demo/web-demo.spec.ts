@@ -1,9 +1,11 @@
 /**
  * The web demo in headless Chromium: the page connects over the demo's WebSocket endpoint, checks
  * the printed host key fingerprint, authenticates, runs the command and streams the sample file;
- * the spec checks what the page shows and saves a screenshot as docs/web-demo.png.
+ * the spec checks what the page shows and takes a screenshot. With UPDATE_SCREENSHOT=1 it is saved
+ * as docs/web-demo.png (the one README shows); otherwise in a scratch directory, so a test run
+ * leaves the work tree alone.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -45,7 +47,9 @@ describe.skipIf(skipWithoutChromium())('npm run demo:web', () => {
       expect(log).toMatch(/Streamed 16777216 bytes in .* SHA-256 matches/);
       expect(await page.locator('#output').innerText()).toContain('served by ssh-streams over a WebSocket');
       expect(await page.evaluate(() => (document.getElementById('bar') as HTMLProgressElement).value)).toBe(16 * 1024 * 1024);
-      await page.screenshot({ path: join(repoRoot, 'docs/web-demo.png') });
+      const shot = process.env.UPDATE_SCREENSHOT === '1' ? join(repoRoot, 'docs/web-demo.png') : join(stateDir, 'web-demo.png');
+      await page.screenshot({ path: shot });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
