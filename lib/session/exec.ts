@@ -48,6 +48,8 @@ const running = new WeakMap<object, number>();
 const noop = (): void => {};
 const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
 const envSize = (name: string, value: string): number => Buffer.byteLength(name) + Buffer.byteLength(value);
+/** A terminal's size is 16-bit (struct winsize); RFC 4254 §6.2 carries uint32, so larger is refused. */
+const isTerminalSize = (size: { columns?: number; rows?: number }): boolean => (size.columns ?? 0) <= 0xffff && (size.rows ?? 0) <= 0xffff;
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
@@ -94,9 +96,9 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         return true;
       }
       case 'pty-req':
-        return !started() && (await pty.request(e.pty!));
+        return !started() && isTerminalSize(e.pty!) && (await pty.request(e.pty!));
       case 'window-change':
-        return pty.resize(e.windowSize!);
+        return isTerminalSize(e.windowSize!) && pty.resize(e.windowSize!);
       case 'exec':
         if (started() || !(await (options.authorize?.(e.command!) ?? true))) return false;
         return start(e.command!);

@@ -74,6 +74,12 @@ export class SftpFile {
     expectOk(await this.#client.link.request(M.Fsetstat, { handle: this.handle, attrs: new SftpAttributes(attributes) }), this.path);
   }
 
+  /** OpenSSH PROTOCOL §4.4 fstatvfs@openssh.com: the file system holding this file. */
+  async statvfs(): Promise<M.SftpStatvfs> {
+    const reply = await this.#client.extended(SftpExtension.fstatvfs, encodeFields(M.OneHandle, { handle: this.handle }), this.path, false);
+    return decodeFields('fstatvfs@openssh.com', M.StatvfsReply, reply);
+  }
+
   /** OpenSSH PROTOCOL §4.6 fsync@openssh.com. */
   async sync(): Promise<void> {
     await this.#client.extended(SftpExtension.fsync, encodeFields(M.OneHandle, { handle: this.handle }), this.path, true);
