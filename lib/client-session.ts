@@ -124,6 +124,7 @@ export class ClientSession extends SshSession {
       if (!next.hostKey || !previous.hostKey?.equals(next.hostKey)) {
         throw new ReconnectError(ReconnectFailureReason.differentServerHostKey, `The server host key is different (${next.hostKey?.keyType ?? 'none'})`);
       }
+      await extensionsOf(next);
       // config.reconnectTimeout may have closed the session meanwhile: then there is nothing to resume.
       if (previous.isClosed) throw new SshError('Cannot reconnect: the session closed while reconnecting');
       await this.#reconnectHandshake(previous, next);
@@ -175,9 +176,12 @@ export class ClientSession extends SshSession {
           }
           // The server compresses everything after its SUCCESS, and inflates everything after our request.
           next.startDelayedCompression();
-          releaseEnable();
           // Switching here, before the next packet is read, routes the server's replay to the session.
           this.adoptTransport(next, replay);
+          // After the switch, so the enable request is kept in the send cache: the server has
+          // resumed, and if this connection dies before it reads the request, the next reconnect
+          // asks for that sequence number (the cache holds its place; it is never replayed).
+          releaseEnable();
           resolve();
         } catch (error) {
           reject(error);
@@ -242,4 +246,18 @@ export class ClientSession extends SshSession {
   protected endAuthentication(error: Error): void {
     this.#auth.close(error);
   }
+}
+
+/**
+ * Notes §2.3.5 allow the reconnect request before or after the enable exchange; we wait for the
+ * server's EXT_INFO so that our enable request (sent when it arrives) precedes the request. The
+ * server then reads it before it resumes, and a Dev Tunnels server, which caches nothing it sends
+ * until the enable arrives, keeps everything it sends after resuming.
+ */
+function extensionsOf(transport: Transport): Promise<void> {
+  if (transport.peerExtensions !== undefined || !transport.peerSendsExtInfo) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    transport.onExtInfo = () => resolve();
+    transport.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
+  });
 }

@@ -137,6 +137,14 @@ export class SessionConfig {
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
   /**
+   * Bytes of sealed packets waiting for the byte stream past which the session stops reading
+   * from the peer until half of them went out: a peer that provokes replies (UNIMPLEMENTED,
+   * REQUEST_FAILURE, CHANNEL_FAILURE...) and never reads them is held back by TCP instead of
+   * growing our memory. Messages held at the key-exchange gate may reach four times this before
+   * the session ends with PROTOCOL_ERROR (the gate needs the peer's KEXINIT, so reading goes on).
+   */
+  maxOutboundBuffer = 8 * 1024 * 1024;
+  /**
    * Reconnect: the most sent messages kept until the peer acknowledges them; a reconnect that
    * needs an evicted one fails (client/serverDroppedMessages). 0 keeps every message.
    */

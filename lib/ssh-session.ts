@@ -32,7 +32,16 @@ export interface ConnectOptions {
  */
 export interface SessionMetrics extends TransportMetrics, LatencyFigures {
   reconnections: number;
+  /**
+   * Bytes waiting to go to the peer right now (sealed and not yet taken by the byte stream, plus
+   * messages held during a key exchange); `config.maxOutboundBuffer` bounds it.
+   */
+  bytesQueued: number;
 }
+
+/** RFC 4254 §9 numbers 80-82 and 90-100; 83-89 are unassigned (UNIMPLEMENTED, RFC 4253 §11.4). */
+const isConnectionMessage = (type: number): boolean =>
+  type >= MessageType.ChannelOpen ? type <= MessageType.ChannelFailure : type >= MessageType.GlobalRequest && type <= MessageType.RequestFailure;
 
 const ZERO_LATENCY: LatencyFigures = { latencyCurrentMs: 0, latencyMinMs: 0, latencyMaxMs: 0, latencyAverageMs: 0 };
 
@@ -133,6 +142,7 @@ export abstract class SshSession {
       packetsReceived: earlier.packetsReceived + now.packetsReceived,
       keyExchanges: earlier.keyExchanges + now.keyExchanges,
       reconnections: this.#reconnections,
+      bytesQueued: this.transport.outboundBacklog,
       ...(this.transport.reconnect?.latency.snapshot() ?? this.#latency),
     };
   }
@@ -364,7 +374,7 @@ export abstract class SshSession {
 
   #route(payload: Uint8Array): boolean {
     const type = payload[0]!;
-    if (type >= MessageType.GlobalRequest && type <= MessageType.ChannelFailure) {
+    if (isConnectionMessage(type)) {
       if (type === MessageType.GlobalRequest && this.interceptGlobalRequest(payload)) return true;
       if (this.#connection) {
         this.#connection.handleMessage(payload);
@@ -399,6 +409,11 @@ export abstract class SshSession {
       const w = new SshWriter(32);
       w.byte(MessageType.ChannelOpenFailure).uint32(r.uint32()).uint32(1).string('Not authenticated').string('');
       void this.transport.send(w.toBytes()).catch(() => {});
+    } else if (payload[0]! >= MessageType.ChannelWindowAdjust) {
+      // No channel exists yet. Dropping this silently would lose data a reconnecting Dev Tunnels
+      // client sends on its new connection before the reconnect request: refuse it loudly.
+      const message = `Channel message ${payload[0]} for channel ${r.uint32()} before authentication`;
+      void this.transport.close(DisconnectReason.protocolError, message);
     }
     return true;
   }

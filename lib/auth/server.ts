@@ -145,8 +145,12 @@ export class ServerAuthentication {
   handleMessage(payload: Uint8Array): boolean {
     const type = payload[0];
     if (type === MessageType.ServiceRequest) return this.#handleServiceRequest(payload);
-    if (type === undefined || type < MessageType.UserauthRequest || type > MessageType.UserauthMethodLast) return false;
-    if (this.#closed || this.isAuthenticated) return true;
+    // RFC 4253 §11.4: of 50-79 a client sends only USERAUTH_REQUEST and INFO_RESPONSE; the rest
+    // (server messages, unassigned numbers) get UNIMPLEMENTED, before and after authentication.
+    if (type !== MessageType.UserauthRequest && type !== UserauthInfoResponseType) return false;
+    // RFC 4252 §5.1: requests after SUCCESS are silently ignored.
+    if (this.isAuthenticated) return type === MessageType.UserauthRequest;
+    if (this.#closed) return true;
     if (!this.#serviceAccepted) {
       this.#fail(DisconnectReason.protocolError, `Message ${type} before the ${userauthServiceName} service was requested`);
       return true;

@@ -56,6 +56,8 @@ const running = new WeakMap<object, number>();
 const noop = (): void => {};
 const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
 const envSize = (name: string, value: string): number => Buffer.byteLength(name) + Buffer.byteLength(value);
+/** A terminal's size is 16-bit (struct winsize); RFC 4254 §6.2 carries uint32, so larger is refused. */
+const isTerminalSize = (size: { columns?: number; rows?: number }): boolean => (size.columns ?? 0) <= 0xffff && (size.rows ?? 0) <= 0xffff;
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
@@ -103,9 +105,9 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         return true;
       }
       case 'pty-req':
-        return !started() && (await pty.request(e.pty!));
+        return !started() && isTerminalSize(e.pty!) && (await pty.request(e.pty!));
       case 'window-change':
-        return pty.resize(e.windowSize!);
+        return isTerminalSize(e.windowSize!) && pty.resize(e.windowSize!);
       case 'exec':
       case 'shell': {
         // PROTOCOL.certkeys force-command runs instead of what was asked (seen as SSH_ORIGINAL_COMMAND).

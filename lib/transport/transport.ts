@@ -7,7 +7,7 @@
  * good lives in `transport-end.ts`, what session reconnection does to it in `reconnect-link.ts`.
  */
 import { DisconnectError, DisconnectReason, HostKeyError, ProtocolError, SshError } from '../errors.js';
-import { encode } from '../codec/schema.js';
+import { decode, encode } from '../codec/schema.js';
 import { MessageType, Unimplemented } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
@@ -69,6 +69,8 @@ export class Transport {
   onExtInfo: (extensions: ReadonlyMap<string, string>) => void = () => {};
   /** Called when this connection starts sending reconnect trailers (the session became reconnectable). */
   onReconnectEnabled: () => void = () => {};
+  /** RFC 4253 §11.4: the peer did not recognise our packet of this sequence number. */
+  onUnimplemented: (packetSequenceNumber: number) => void = () => {};
   /** Called when the byte stream was lost and the session waits for a reconnect instead of closing. */
   onDisconnected: (error: SshError) => void = () => {};
 
@@ -147,6 +149,10 @@ export class Transport {
         streamFailed: (e) => this.#link.streamFailed(e),
         fail: (e) => this.#end.fail(e),
         maybeRekey: () => this.#maybeRekey(),
+        outboundBackpressure: () => {
+          const cap = this.config.maxOutboundBuffer;
+          return this.#out.unflushed > cap ? this.#out.whenUnflushedBelow(cap / 2) : undefined;
+        },
         transportMessage: (payload) => this.#onTransportMessage(payload),
         authenticationSucceeded: () => this.startDelayedCompression(),
         deliver: (payload, sequence) => {
@@ -209,6 +215,11 @@ export class Transport {
   resumeSession(sessionId: Uint8Array): void {
     this.#handshake.sessionId = sessionId;
     this.#link.state?.resume();
+  }
+
+  /** True when the peer's first KEXINIT announced RFC 8308 (its EXT_INFO follows the first NEWKEYS). */
+  get peerSendsExtInfo(): boolean {
+    return this.#handshake.peerWantsExtInfo;
   }
 
   /** Integrity keys of the latest exchange (session reconnection tokens use them). */
@@ -275,11 +286,24 @@ export class Transport {
         this.#link.state!.cacheUnsent(payload);
         return resolved;
       }
+      if (out.queuedBytes > 4 * this.config.maxOutboundBuffer) return this.#gateOverflow();
       return out.enqueue(payload);
     }
     out.write(payload);
     this.#maybeRekey();
     return out.ready();
+  }
+
+  /** Bytes waiting to go to the peer: sealed and not yet taken by the byte stream, plus held at the kex gate. */
+  get outboundBacklog(): number {
+    return this.#out.unflushed + this.#out.queuedBytes;
+  }
+
+  /** The kex gate holds more than `4 × maxOutboundBuffer`: the peer provokes more than it lets out. */
+  #gateOverflow(): Promise<void> {
+    const queued = this.#out.queuedBytes;
+    this.#end.fail(new ProtocolError(`Peer provoked ${queued} bytes of messages held during key exchange; limit is ${4 * this.config.maxOutboundBuffer}`));
+    return Promise.reject(this.#end.error);
   }
 
   /**
@@ -401,6 +425,7 @@ export class Transport {
   /** RFC 4253 §11, RFC 8308: the transport's own messages. */
   #onTransportMessage(payload: Uint8Array): void {
     if (payload[0] === MessageType.ExtInfo) return this.#onExtInfo(payload);
+    if (payload[0] === MessageType.Unimplemented) return this.onUnimplemented(decode(Unimplemented, payload).packetSequenceNumber);
     if (payload[0] === MessageType.Disconnect) this.#end.peerDisconnected(payload);
   }
 
