@@ -14,7 +14,8 @@ import { importKeyFile } from '../keys/index.node.js';
 import { TcpClient } from '../tcp/index.js';
 import { addPortForwardingService, getPortForwardingService } from '../forwarding/index.node.js';
 import { attachTerminal } from '../terminal/index.js';
-import { parseDynamicForward, parsePortForward, type PortForwardSpec } from './forward-spec.js';
+import { AgentClient } from '../agent/index.node.js';
+import { parseDynamicForward, parsePortForward, type DynamicForwardSpec, type PortForwardSpec } from './forward-spec.js';
 import { checkHostKey, HOST_KEY_POLICIES, type HostKeyPolicy } from './host-key-check.js';
 import { askTerminal } from './prompt.js';
 
@@ -34,7 +35,8 @@ Options:
                          as seen from the server (repeatable)
   -R SPEC                [bind_address:]port:host:hostport  forward a server port to host:hostport
                          as seen from here (repeatable)
-  -D SPEC                [bind_address:]port  dynamic (SOCKS) forwarding: not available yet
+  -D SPEC                [bind_address:]port  dynamic forwarding: a local SOCKS4/4a/5 listener whose
+                         connections are opened from the server (repeatable)
   -N                     no command and no shell: only forward, until Ctrl-C
   -t                     ask for a remote terminal even with a command
   -T                     never ask for a remote terminal
@@ -42,8 +44,8 @@ Options:
                          UserKnownHostsFile=FILE (default ~/.ssh/known_hosts)
   -h, --help             this text
 
-Logins try the keys first, then keyboard-interactive and the password, asked on the terminal
-without echo. The server's host key must be in known_hosts; an unknown one is asked about (ask),
+Logins try the keys first, then the identities of the ssh-agent at SSH_AUTH_SOCK (when set), then
+keyboard-interactive and the password, asked on the terminal without echo. The server's host key must be in known_hosts; an unknown one is asked about (ask),
 added (accept-new, no) or refused (yes); a changed one is always refused.`;
 
 const OPTIONS = {
@@ -117,9 +119,28 @@ function keySource(path: string): () => Promise<KeyPair> {
   };
 }
 
-/** RFC 4252: keys, then keyboard-interactive, then up to three passwords, as ssh(1) tries them. */
+/** The ssh-agent at SSH_AUTH_SOCK, or none when it is unset or does not answer (as ssh(1) goes on without it). */
+async function agentFromEnvironment(): Promise<AgentClient | undefined> {
+  const path = process.env['SSH_AUTH_SOCK'];
+  if (path === undefined || path === '') return undefined;
+  try {
+    return await AgentClient.connect(path);
+  } catch (error) {
+    process.stderr.write(`Cannot reach the agent at ${path}: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+/** RFC 4252: keys, the agent's identities, then keyboard-interactive, then up to three passwords, as ssh(1) tries them. */
 async function logIn(session: ClientSession, user: string, host: string, keyFiles: string[]): Promise<boolean> {
-  if (keyFiles.length > 0 && (await session.authenticate({ username: user, privateKeys: keyFiles.map(keySource) }))) return true;
+  const agent = await agentFromEnvironment();
+  try {
+    if ((keyFiles.length > 0 || agent !== undefined) && (await session.authenticate({ username: user, privateKeys: keyFiles.map(keySource), agent }))) {
+      return true;
+    }
+  } finally {
+    await agent?.close();
+  }
   const interactive = process.stdin.isTTY === true || existsSync('/dev/tty');
   if (!interactive) return false;
   const keyboardInteractive = async (prompts: readonly { prompt: string; echo: boolean }[], name: string, instruction: string) => {
@@ -137,10 +158,18 @@ async function logIn(session: ClientSession, user: string, host: string, keyFile
   return false;
 }
 
-/** Starts the -L and -R forwards. */
-async function startForwards(session: ClientSession, local: PortForwardSpec[], remote: PortForwardSpec[]): Promise<void> {
-  if (local.length === 0 && remote.length === 0) return;
+/** Starts the -L, -R and -D forwards. */
+async function startForwards(
+  session: ClientSession,
+  forwards: { local: PortForwardSpec[]; remote: PortForwardSpec[]; dynamic: DynamicForwardSpec[] },
+): Promise<void> {
+  const { local, remote, dynamic } = forwards;
+  if (local.length === 0 && remote.length === 0 && dynamic.length === 0) return;
   const forwarding = getPortForwardingService(session);
+  for (const spec of dynamic) {
+    const socks = await forwarding.forwardDynamic({ address: spec.bindAddress, port: spec.port });
+    if (spec.port === 0) process.stderr.write(`SOCKS listener on port ${socks.localPort}\n`);
+  }
   for (const spec of local) {
     await forwarding.forwardToRemotePort({ address: spec.bindAddress, port: spec.port }, spec.host, spec.hostPort);
   }
@@ -178,21 +207,18 @@ export async function connect(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new SshError('Expected one destination, [user@]host (see ssh-streams connect --help)');
-  if ((values.D ?? []).length > 0) {
-    (values.D ?? []).forEach(parseDynamicForward);
-    throw new SshError('-D (dynamic SOCKS forwarding) is not available yet in this version');
-  }
   const { user, host } = destination(positionals[0]!, values.login);
   const port = values.port === undefined ? 22 : Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SshError(`-p ${values.port} is not a port (1-65535)`);
   const local = (values.L ?? []).map(parsePortForward);
   const remote = (values.R ?? []).map(parsePortForward);
+  const dynamic = (values.D ?? []).map(parseDynamicForward);
   const { policy, knownHosts } = sshOptions(values.o ?? []);
   const keyFiles =
     values.identity ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(homedir(), '.ssh', name)).filter((path) => existsSync(path));
 
   const config = SessionConfig.default();
-  if (local.length > 0 || remote.length > 0) addPortForwardingService(config);
+  if (local.length > 0 || remote.length > 0 || dynamic.length > 0) addPortForwardingService(config);
   const tcp = new TcpClient(config);
   tcp.onSessionAuthenticating = (e) =>
     checkHostKey(e.publicKey, {
@@ -206,7 +232,7 @@ export async function connect(args: string[]): Promise<number> {
   const session = await tcp.openSession(host, port);
   try {
     if (!(await logIn(session, user, host, keyFiles))) throw new SshError(`Permission denied for ${user}@${host}`);
-    await startForwards(session, local, remote);
+    await startForwards(session, { local, remote, dynamic });
     if (values.N) {
       await untilInterrupted(session);
       return 0;

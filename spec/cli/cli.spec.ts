@@ -3,9 +3,11 @@
  * and `sftp` log in to `ssh-streams serve` (key and password, exec, exit status, the kept host key
  * and its printed fingerprint, forwarding only when allowed, sftp in --root), and
  * `ssh-streams connect` logs in to sshd (known_hosts policies, exec and exit status, a command with
- * options of its own, -L forwarding, a password asked without echo in a tmux pane).
+ * options of its own, -L and -D forwarding, the ssh-agent, a password asked without echo in a tmux pane).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ import { skipWithoutTmux, TmuxPane } from '../helpers/tmux.js';
 import { runCli, startCli, startServe, type ServeProcess } from './cli-process.js';
 
 const skip = skipWithoutOpenSsh() || skipWithoutTmux();
+const execFileAsync = promisify(execFile);
 
 describe('ssh-streams arguments', () => {
   beforeAll(() => ensureBuilt());
@@ -46,7 +49,7 @@ describe('ssh-streams arguments', () => {
   it.each([
     [['connect'], 255, /Expected one destination, \[user@\]host/],
     [['connect', '-L', '80:web', 'host'], 255, /Forwarding spec "80:web" is not \[bind_address:\]port:host:hostport/],
-    [['connect', '-D', '1080', 'host'], 255, /-D \(dynamic SOCKS forwarding\) is not available yet/],
+    [['connect', '-D', '1080:x:y', 'host'], 255, /Forwarding spec "1080:x:y" is not \[bind_address:\]port/],
     [['connect', '-o', 'StrictHostKeyChecking=maybe', 'host'], 255, /expected one of ask, accept-new, yes, no/],
     [['connect', '--bogus', 'host'], 2, /Unknown option '--bogus'.*\(see --help\)/],
     [['serve', '--port', 'http'], 255, /--port http is not a port/],
@@ -204,6 +207,48 @@ describe.skipIf(skip)('ssh-streams connect to sshd', () => {
     } finally {
       forward.child.kill('SIGKILL');
       echo.close();
+    }
+  });
+
+  it('serves SOCKS with -D: curl reaches a local HTTP server through sshd', async () => {
+    const web: Server = createHttpServer((_request, response) => response.end('through -D\n'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const webPort = (web.address() as { port: number }).port;
+    const socksPort = await getFreePort();
+    const forward = startCli(connectArgs('accept-new', '-N', '-D', `127.0.0.1:${socksPort}`));
+    const viaSocks = async (): Promise<string> => {
+      try {
+        const args = ['-s', '--max-time', '5', '--socks5-hostname', `127.0.0.1:${socksPort}`, `http://localhost:${webPort}/`];
+        return (await execFileAsync('curl', args, { encoding: 'utf8' })).stdout;
+      } catch {
+        return '';
+      }
+    };
+    try {
+      await expect.poll(viaSocks, { timeout: 20_000, interval: 200 }).toBe('through -D\n');
+      forward.child.kill('SIGTERM');
+      expect((await forward.result).exitCode).toBe(0);
+    } finally {
+      forward.child.kill('SIGKILL');
+      web.close();
+    }
+  });
+
+  it('logs in with the identities of the ssh-agent at SSH_AUTH_SOCK', async () => {
+    // HOME without keys and no -i: only the agent holds the key.
+    const home = join(dir, 'agent-home');
+    mkdirSync(home, { recursive: true });
+    const socket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      await expect.poll(() => existsSync(socket), { timeout: 10_000, interval: 50 }).toBe(true);
+      const env = { ...process.env, HOME: home, SSH_AUTH_SOCK: socket };
+      await execFileAsync('ssh-add', [key.privatePath], { env });
+      const args = ['connect', '-p', String(sshd.port), '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=accept-new'];
+      const viaAgent = await runCli([...args, `${user.username}@127.0.0.1`, 'echo agent-$((4+3))'], { env, input: '' });
+      expect([viaAgent.exitCode, viaAgent.stdout]).toEqual([0, 'agent-7\n']);
+    } finally {
+      agent.kill('SIGTERM');
     }
   });
 
