@@ -15,6 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { KexAgreement, KexBackend, ModpGroupName, NistCurveName } from '../backend.js';
+import { webKexBackend } from './web.js';
 
 /** RFC 7748 §5: X25519 keys and outputs are 32 bytes. */
 const X25519_LENGTH = 32;
@@ -83,6 +84,18 @@ export function x25519KeyPair(scalar: Uint8Array): X25519KeyPair {
 /** node:crypto curve names of the RFC 5656 curves. */
 const nodeCurves: Record<NistCurveName, string> = { p256: 'prime256v1', p384: 'secp384r1', p521: 'secp521r1' };
 
+/** Whether this runtime's node:crypto has the curve: Deno's lists secp521r1 but refuses it ("invalid curve"). */
+function hasNativeCurve(name: string): boolean {
+  try {
+    createECDH(name).generateKeys();
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** Curves node:crypto lacks here are done by the portable backend (`@noble/curves`), decided once at load. */
+const portableCurves = new Set((Object.keys(nodeCurves) as NistCurveName[]).filter((curve) => !hasNativeCurve(nodeCurves[curve])));
+
 /**
  * One native DiffieHellman per group, reused by every exchange: Node 24 and later (OpenSSL 3.5)
  * check the prime whenever one is created, which costs seconds of CPU for group 16 (3.5 s measured
@@ -120,6 +133,7 @@ export const nodeKexBackend: KexBackend = {
     return { publicValue: pair.publicKey, agree: (peer) => bytes(diffieHellman({ privateKey: pair.privateKey, publicKey: importPeer(peer) })) };
   },
   ecdh(curve, scalar): KexAgreement | undefined {
+    if (portableCurves.has(curve)) return webKexBackend.ecdh(curve, scalar);
     const ecdh = createECDH(nodeCurves[curve]);
     try {
       // Node refuses 0 and values >= n, which is the range check we need.
