@@ -37,13 +37,24 @@ async function makeFile(path: string, bytes: number): Promise<void> {
   await file.close();
 }
 
-/** Peak RSS while `run` runs, sampled every 20 ms. */
-async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number }> {
-  let peakRss = process.memoryUsage().rss;
-  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+/**
+ * Peak RSS, and peak live memory (JS heap plus buffers), while `run` runs, sampled every 20 ms. RSS
+ * keeps pages an earlier row used; live memory says what this transfer holds.
+ */
+async function withPeakMemory<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number; peakLive: number }> {
+  let peakRss = 0;
+  let peakLive = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakLive = Math.max(peakLive, m.heapUsed + m.external);
+  };
+  sample();
+  const timer = setInterval(sample, 20);
   try {
     const value = await run();
-    return { value, peakRss: Math.max(peakRss, process.memoryUsage().rss) };
+    sample();
+    return { value, peakRss, peakLive };
   } finally {
     clearInterval(timer);
   }
@@ -66,29 +77,38 @@ async function ourClient(bench: SftpBenchDir, port: number): Promise<{ transfer:
   const transfer: Transfer = async (direction, remote, local) => {
     const start = performance.now();
     if (direction === 'download') {
+      // Positional writes of the local file overlap (up to 8), as fastGet's and sftp's do.
       const file = await open(local, 'w');
       let at = 0;
+      const pending = new Set<Promise<unknown>>();
       await sftp.createReadStream(remote).pipeTo(
         new WritableStream({
           async write(chunk) {
-            await file.write(chunk, 0, chunk.length, at);
+            const done: Promise<unknown> = file.write(chunk, 0, chunk.length, at).finally(() => pending.delete(done));
+            pending.add(done);
             at += chunk.length;
+            if (pending.size >= 8) await Promise.race(pending);
           },
+          close: () => Promise.all(pending).then(() => undefined),
         }),
       );
       await file.close();
     } else {
       const file = await open(local, 'r');
       let at = 0;
-      const source = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const buffer = new Uint8Array(256 * 1024);
-          const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
-          at += bytesRead;
-          if (bytesRead === 0) controller.close();
-          else controller.enqueue(buffer.subarray(0, bytesRead));
+      // Reads of the local file run ahead of the upload by up to 8 chunks.
+      const source = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const buffer = new Uint8Array(256 * 1024);
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+            at += bytesRead;
+            if (bytesRead === 0) controller.close();
+            else controller.enqueue(buffer.subarray(0, bytesRead));
+          },
         },
-      });
+        { highWaterMark: 8 },
+      );
       await source.pipeTo(sftp.createWriteStream(remote));
       await file.close();
     }
@@ -150,35 +170,45 @@ export async function runSftpBench(options: { bytes: number; rounds: number; log
       // Our server serves bench.dir as `/`: the same file by its virtual path.
       { client: 'openssh', server: 'ssh-streams', port: ours.port, make: openSshClient, path: '/remote.bin', inProcess: true },
     ] as const;
-    for (const c of cases) {
-      const peer = await c.make(bench, c.port);
-      try {
-        for (const direction of ['download', 'upload'] as const) {
-          const target = direction === 'download' ? join(bench.dir, 'download.bin') : c.server === 'ssh-streams' ? '/uploaded.bin' : join(bench.dir, 'uploaded.bin');
-          const [remotePath, localPath] = direction === 'download' ? [c.path, target] : [target, upload];
-          const runs: number[] = [];
-          let peak = 0;
-          for (let round = 0; round < options.rounds; round++) {
-            const { value: seconds, peakRss } = await withPeakRss(() => peer.transfer(direction, remotePath, localPath));
-            runs.push(options.bytes / seconds / 1e6);
-            peak = Math.max(peak, peakRss);
+    // Rounds go round-robin over every client, server and direction, so a change in the machine's
+    // load while the benchmark runs falls on all of them alike.
+    const peers = [];
+    for (const c of cases) peers.push({ ...c, peer: await c.make(bench, c.port) });
+    const runs = new Map<string, { runs: number[]; peak: number; live: number }>();
+    try {
+      for (let round = 0; round < options.rounds; round++) {
+        for (const c of peers) {
+          for (const direction of ['download', 'upload'] as const) {
+            const target = direction === 'download' ? join(bench.dir, 'download.bin') : c.server === 'ssh-streams' ? '/uploaded.bin' : join(bench.dir, 'uploaded.bin');
+            const [remotePath, localPath] = direction === 'download' ? [c.path, target] : [target, upload];
+            const { value: seconds, peakRss, peakLive } = await withPeakMemory(() => c.peer.transfer(direction, remotePath, localPath));
+            const key = `${c.client} ${c.server} ${direction}`;
+            const entry = runs.get(key) ?? { runs: [], peak: 0, live: 0 };
+            entry.runs.push(options.bytes / seconds / 1e6);
+            entry.peak = Math.max(entry.peak, peakRss);
+            entry.live = Math.max(entry.live, peakLive);
+            runs.set(key, entry);
+            options.log?.(`sftp round ${round + 1}: ${c.client} → ${c.server} ${direction} ${(options.bytes / seconds / 1e6).toFixed(0)} MB/s`);
             await rm(join(bench.dir, direction === 'download' ? 'download.bin' : 'uploaded.bin'), { force: true });
           }
-          const row: SftpResult = {
-            scenario: 'sftp',
-            peer: c.client,
-            server: c.server,
-            direction,
-            bytes: options.bytes,
-            mbPerSecond: median(runs),
-            runs,
-            ...(c.inProcess ? { peakRssMiB: peak / MiB } : {}),
-          };
-          options.log?.(`sftp ${c.client} → ${c.server} ${direction}: ${row.mbPerSecond.toFixed(0)} MB/s (${runs.map((r) => r.toFixed(0)).join(', ')})`);
-          results.push(row);
         }
-      } finally {
-        await peer.close();
+      }
+    } finally {
+      for (const c of peers) await c.peer.close();
+    }
+    for (const c of peers) {
+      for (const direction of ['download', 'upload'] as const) {
+        const entry = runs.get(`${c.client} ${c.server} ${direction}`)!;
+        results.push({
+          scenario: 'sftp',
+          peer: c.client,
+          server: c.server,
+          direction,
+          bytes: options.bytes,
+          mbPerSecond: median(entry.runs),
+          runs: entry.runs,
+          ...(c.inProcess ? { peakRssMiB: entry.peak / MiB, peakLiveMiB: entry.live / MiB } : {}),
+        });
       }
     }
   } finally {

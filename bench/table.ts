@@ -28,7 +28,7 @@ export function formatTable(results: readonly BenchResult[]): string {
       const f = r as SftpResult;
       const row = `sftp ${f.direction} ${f.bytes / (1 << 20)} MiB, server ${f.server} (MB/s, median)`;
       cell(row, f.peer, f.mbPerSecond.toFixed(0));
-      if (f.peakRssMiB !== undefined) cell(`  peak RSS of this process, ${f.direction} via ${f.server} (MiB)`, f.peer, f.peakRssMiB.toFixed(0));
+      if (f.peakRssMiB !== undefined) cell(`  peak RSS / live heap+buffers of this process, ${f.direction} via ${f.server} (MiB)`, f.peer, `${f.peakRssMiB.toFixed(0)} / ${f.peakLiveMiB!.toFixed(0)}`);
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));

@@ -96,6 +96,8 @@ export interface SftpResult {
   readonly runs: readonly number[];
   /** Peak RSS of the benchmark process during the transfers, when it holds the client or the server. */
   readonly peakRssMiB?: number;
+  /** Peak JS heap plus buffers (heapUsed + external) during the transfers, same condition. */
+  readonly peakLiveMiB?: number;
 }
 
 /** One row of the results, by scenario. */

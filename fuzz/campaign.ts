@@ -27,6 +27,10 @@ export interface FuzzOptions {
   deadlineMs?: number;
   /** A fresh well-behaved session every this many iterations (the long-lived one is checked every time). */
   freshSessionEvery?: number;
+  /** Stop once this many mutated messages were sent (before `iterations` ran out). */
+  targetMutatedMessages?: number;
+  /** Stop after this many minutes. */
+  maxMinutes?: number;
   /** Progress lines. */
   log?: (line: string) => void;
   hostKey: KeyPair;
@@ -226,6 +230,8 @@ export async function runFuzzCampaign(options: FuzzOptions): Promise<FuzzReport>
         if (problem !== undefined) findings.push({ iteration, kind: 'health', problem: `fresh session: ${problem}`, mutations });
       }
       report.iterations++;
+      if (report.mutatedMessagesSent >= (options.targetMutatedMessages ?? Infinity)) break;
+      if (performance.now() - started > (options.maxMinutes ?? Infinity) * 60_000) break;
       if ((iteration + 1) % 500 === 0) {
         const seconds = (performance.now() - started) / 1000;
         log(

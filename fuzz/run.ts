@@ -2,6 +2,7 @@
  * `npm run fuzz`: mutates a recorded exchange through a live server (see campaign.ts). Options:
  * --iterations=<n> (default 2000), --seed=<n> (default: random, printed), --from=<n> (first
  * iteration, to replay a reported one with --iterations=1), --deadline=<ms> (default 10000),
+ * --messages=<n> (stop once n mutated messages were sent), --minutes=<n> (stop after n minutes),
  * --json=<path> (write the report). Exits 1 when anything was found.
  */
 import '../lib/platform/node.js';
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     from: { type: 'string', default: '0' },
     deadline: { type: 'string', default: '10000' },
     json: { type: 'string' },
+    messages: { type: 'string' },
+    minutes: { type: 'string' },
   },
 });
 const seed = values.seed === undefined ? (Math.random() * 2 ** 32) >>> 0 : Number(values.seed);
@@ -26,6 +29,8 @@ const report = await runFuzzCampaign({
   iterations: Number(values.iterations),
   from: Number(values.from),
   deadlineMs: Number(values.deadline),
+  ...(values.messages === undefined ? {} : { targetMutatedMessages: Number(values.messages) }),
+  ...(values.minutes === undefined ? {} : { maxMinutes: Number(values.minutes) }),
   hostKey: await generateKeyPair('ssh-ed25519'),
   log: (line) => console.error(line),
 });

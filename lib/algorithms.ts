@@ -25,6 +25,13 @@ export const Algorithms = {
     rsaSha2_256: 'rsa-sha2-256',
     /** SHA-1 RSA signatures: off by default, enable only for legacy peers. */
     insecureSshRsa: 'ssh-rsa',
+    /** OpenSSH certificates (PROTOCOL.certkeys): the key signs under the plain name without the suffix. */
+    ed25519Cert: 'ssh-ed25519-cert-v01@openssh.com',
+    ecdsaNistp521Cert: 'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+    ecdsaNistp384Cert: 'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+    ecdsaNistp256Cert: 'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+    rsaSha2_512Cert: 'rsa-sha2-512-cert-v01@openssh.com',
+    rsaSha2_256Cert: 'rsa-sha2-256-cert-v01@openssh.com',
   },
   encryption: {
     aes256Gcm: 'aes256-gcm@openssh.com',

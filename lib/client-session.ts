@@ -10,6 +10,7 @@ import { MessageType } from './codec/messages/transport.js';
 import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
 import { decodeReconnectFailure, decodeReconnectResponse, encodeReconnectRequest } from './transport/reconnect/messages.js';
 import type { KeyPair } from './keys/key-pair.js';
+import { checkCertificate, type Certificate } from './keys/certificate.js';
 import { ClientAuthentication } from './auth/client.js';
 import type { AuthenticationType, ClientCredentials } from './auth/types.js';
 import { SshSession, type ConnectOptions } from './ssh-session.js';
@@ -19,8 +20,14 @@ export interface ClientAuthenticatingEvent {
   readonly authenticationType: 'serverPublicKey';
   /** The server's host key; its signature over the exchange hash is already verified. */
   readonly publicKey: KeyPair;
-  /** The host key algorithm that signed (e.g. `ssh-ed25519`). */
+  /** The host key algorithm that signed (e.g. `ssh-ed25519`, or `ssh-ed25519-cert-v01@openssh.com`). */
   readonly publicKeyAlgorithm: string;
+  /**
+   * The server's host certificate (PROTOCOL.certkeys) when one was negotiated: its CA signature,
+   * type (host) and validity window are already checked; `publicKey` is the key it certifies.
+   * Trusting `certificate.signatureKey` and matching `principals` to the host name are the handler's.
+   */
+  readonly certificate?: Certificate;
 }
 
 /** How the client authenticated. */
@@ -52,6 +59,11 @@ export class ClientSession extends SshSession {
     this.#auth = new ClientAuthentication(this.authTransport(), {
       onBanner: (message, languageTag) => this.onBanner?.(message, languageTag),
     });
+  }
+
+  /** The server's host certificate, when the key exchange used one (checked once `connect` resolved). */
+  get hostCertificate(): Certificate | undefined {
+    return this.transport.hostCertificate;
   }
 
   /** The server's host key, once the key exchange verified its signature. */
@@ -112,6 +124,7 @@ export class ClientSession extends SshSession {
       if (!next.hostKey || !previous.hostKey?.equals(next.hostKey)) {
         throw new ReconnectError(ReconnectFailureReason.differentServerHostKey, `The server host key is different (${next.hostKey?.keyType ?? 'none'})`);
       }
+      await extensionsOf(next);
       // config.reconnectTimeout may have closed the session meanwhile: then there is nothing to resume.
       if (previous.isClosed) throw new SshError('Cannot reconnect: the session closed while reconnecting');
       await this.#reconnectHandshake(previous, next);
@@ -163,9 +176,12 @@ export class ClientSession extends SshSession {
           }
           // The server compresses everything after its SUCCESS, and inflates everything after our request.
           next.startDelayedCompression();
-          releaseEnable();
           // Switching here, before the next packet is read, routes the server's replay to the session.
           this.adoptTransport(next, replay);
+          // After the switch, so the enable request is kept in the send cache: the server has
+          // resumed, and if this connection dies before it reads the request, the next reconnect
+          // asks for that sequence number (the cache holds its place; it is never replayed).
+          releaseEnable();
           resolve();
         } catch (error) {
           reject(error);
@@ -184,21 +200,34 @@ export class ClientSession extends SshSession {
       return;
     }
     if (!publicKey) throw new HostKeyError('The key exchange produced no server host key');
+    const certificate = this.transport.hostCertificate;
+    let refusal: string | undefined;
+    if (certificate) {
+      try {
+        await checkCertificate(certificate, { type: 'host', now: new Date(this.config.clock()) });
+      } catch (error) {
+        refusal = `Server host certificate refused: ${(error as Error).message}`;
+      }
+    }
     let accepted: unknown = false;
     try {
-      accepted = await this.onAuthenticating?.({
-        authenticationType: 'serverPublicKey',
-        publicKey,
-        publicKeyAlgorithm: this.transport.algorithms!.serverHostKey,
-      });
+      if (refusal === undefined) {
+        accepted = await this.onAuthenticating?.({
+          authenticationType: 'serverPublicKey',
+          publicKey,
+          publicKeyAlgorithm: this.transport.algorithms!.serverHostKey,
+          ...(certificate ? { certificate } : {}),
+        });
+      }
     } catch {
       accepted = false;
     }
     if (!accepted) {
       const error = new HostKeyError(
-        this.onAuthenticating
-          ? `Server host key ${publicKey.keyType} was refused by onAuthenticating`
-          : 'No onAuthenticating handler verified the server host key',
+        refusal ??
+          (this.onAuthenticating
+            ? `Server host key ${certificate?.certificateType ?? publicKey.keyType} was refused by onAuthenticating`
+            : 'No onAuthenticating handler verified the server host key'),
       );
       await this.close(DisconnectReason.hostKeyNotVerifiable, error.message);
       throw error;
@@ -217,4 +246,18 @@ export class ClientSession extends SshSession {
   protected endAuthentication(error: Error): void {
     this.#auth.close(error);
   }
+}
+
+/**
+ * Notes §2.3.5 allow the reconnect request before or after the enable exchange; we wait for the
+ * server's EXT_INFO so that our enable request (sent when it arrives) precedes the request. The
+ * server then reads it before it resumes, and a Dev Tunnels server, which caches nothing it sends
+ * until the enable arrives, keeps everything it sends after resuming.
+ */
+function extensionsOf(transport: Transport): Promise<void> {
+  if (transport.peerExtensions !== undefined || !transport.peerSendsExtInfo) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    transport.onExtInfo = () => resolve();
+    transport.onClose = (info) => reject(info.error ?? new SshError(`Connection closed during reconnect: ${info.description}`));
+  });
 }

@@ -76,6 +76,13 @@ export class SessionConfig {
     Algorithms.publicKey.ecdsaNistp256,
     Algorithms.publicKey.rsaSha2_512,
     Algorithms.publicKey.rsaSha2_256,
+    // Certificates last: a client that lists them first asks servers for their host certificate.
+    Algorithms.publicKey.ed25519Cert,
+    Algorithms.publicKey.ecdsaNistp521Cert,
+    Algorithms.publicKey.ecdsaNistp384Cert,
+    Algorithms.publicKey.ecdsaNistp256Cert,
+    Algorithms.publicKey.rsaSha2_512Cert,
+    Algorithms.publicKey.rsaSha2_256Cert,
   ];
   /**
    * Ciphers, preferred first. Where the installed cipher suite names a faster cipher (the browser
@@ -141,6 +148,14 @@ export class SessionConfig {
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
   /**
+   * Bytes of sealed packets waiting for the byte stream past which the session stops reading
+   * from the peer until half of them went out: a peer that provokes replies (UNIMPLEMENTED,
+   * REQUEST_FAILURE, CHANNEL_FAILURE...) and never reads them is held back by TCP instead of
+   * growing our memory. Messages held at the key-exchange gate may reach four times this before
+   * the session ends with PROTOCOL_ERROR (the gate needs the peer's KEXINIT, so reading goes on).
+   */
+  maxOutboundBuffer = 8 * 1024 * 1024;
+  /**
    * Reconnect: the most sent messages kept until the peer acknowledges them; a reconnect that
    * needs an evicted one fails (client/serverDroppedMessages). 0 keeps every message.
    */
@@ -162,6 +177,8 @@ export class SessionConfig {
   randomBytes: (n: number) => Uint8Array = secureRandomBytes;
   /** Monotonic clock in milliseconds (injected so timers can be tested). */
   now: () => number = () => performance.now();
+  /** Wall clock in milliseconds since the epoch, for certificate validity windows (injected for tests). */
+  clock: () => number = () => Date.now();
 
   /** Secure defaults. */
   static default(): SessionConfig {

@@ -57,6 +57,7 @@ export { TerminalMode } from './codec/messages/session-requests.js';
 export type { PtyOptions, TerminalModes, WindowSize } from './codec/messages/session-requests.js';
 export { serveExec } from './session/exec.js';
 export type { ExecOptions } from './session/exec.js';
+export type { TerminalServeOptions, PtyModule, PtyProcess, PtySpawnOptions, PtyDisposable } from './session/pty.js';
 export { KeyPair, generateKeyPair } from './keys/key-pair.js';
 export type { GenerateKeyPairOptions, KeyType, PublicKeyAlgorithmName } from './keys/key-pair.js';
 export { webSocketToDuplex } from './websocket/web-socket-duplex.js';

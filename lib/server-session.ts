@@ -9,7 +9,8 @@ import { ProtocolExtensions } from './algorithms.js';
 import { MessageType, ServiceAccept, ServiceRequest } from './codec/messages/transport.js';
 import { decode, encode } from './codec/schema.js';
 import type { Duplex } from './transport/transport.js';
-import type { KeyPair } from './keys/key-pair.js';
+import type { MaybeCertifiedKey } from './keys/certified-key.js';
+import type { Certificate } from './keys/certificate.js';
 import { ServerAuthentication } from './auth/server.js';
 import type { AuthenticationResult, ServerAuthenticatingHandler } from './auth/types.js';
 import { SshSession, type ConnectOptions } from './ssh-session.js';
@@ -25,8 +26,11 @@ import {
 
 /** Options of a ServerSession. */
 export interface ServerSessionOptions {
-  /** Host keys; one per key type at most is used. */
-  hostKeys: readonly KeyPair[];
+  /**
+   * Host keys; one per key type at most is used. `{ key, certificate }` also offers the host
+   * certificate (PROTOCOL.certkeys) to clients that ask for `*-cert-v01@openssh.com`.
+   */
+  hostKeys: readonly MaybeCertifiedKey[];
   /** RFC 4252 §5.4 banner shown to clients before authentication. */
   banner?: string;
   /**
@@ -35,6 +39,8 @@ export interface ServerSessionOptions {
    * set reconnect requests are refused.
    */
   reconnectableSessions?: Set<ServerSession>;
+  /** The client's IP address (TcpServer sets it): user certificates with `source-address` need it. */
+  remoteAddress?: string;
 }
 
 /**
@@ -76,6 +82,19 @@ export class ServerSession extends SshSession {
     return this.#auth?.result?.principal;
   }
 
+  /**
+   * The `force-command` of the user certificate the client authenticated with (PROTOCOL.certkeys):
+   * `serveExec` runs it instead of any exec, shell or subsystem request; custom handlers must too.
+   */
+  get forcedCommand(): string | undefined {
+    return this.#auth?.result?.certificate?.criticalOptions.get('force-command');
+  }
+
+  /** The user certificate the client authenticated with, if any. */
+  get certificate(): Certificate | undefined {
+    return this.#auth?.result?.certificate;
+  }
+
   /** The authenticated user name. */
   get username(): string | undefined {
     return this.#auth?.result?.username;
@@ -90,6 +109,7 @@ export class ServerSession extends SshSession {
     const auth = new ServerAuthentication(this.authTransport(), {
       onAuthenticating: (e) => (this.onAuthenticating ? this.onAuthenticating(e) : false),
       banner: this.#options.banner,
+      remoteAddress: this.#options.remoteAddress,
     });
     auth.onAuthenticated = (result) => {
       this.startConnection();

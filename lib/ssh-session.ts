@@ -12,10 +12,11 @@ import { Transport, type Duplex, type SessionCloseInfo, type TransportMetrics } 
 import type { LatencyFigures } from './transport/reconnect/latency.js';
 import type { KexOutcome } from './transport/handshake.js';
 import type { NegotiatedAlgorithms } from './kex/negotiate.js';
-import type { KeyPair } from './keys/key-pair.js';
+import type { MaybeCertifiedKey } from './keys/certified-key.js';
 import type { AuthTransport } from './auth/types.js';
 import { Connection, type OpenChannelInit } from './mux/connection.js';
 import type { Channel } from './mux/channel.js';
+import { connectAgentTarget, pipeDuplexes } from './agent/forwarding.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from './mux/events.js';
 import type { GlobalRequestOptions, GlobalRequestReply } from './mux/global-requests.js';
 
@@ -31,7 +32,16 @@ export interface ConnectOptions {
  */
 export interface SessionMetrics extends TransportMetrics, LatencyFigures {
   reconnections: number;
+  /**
+   * Bytes waiting to go to the peer right now (sealed and not yet taken by the byte stream, plus
+   * messages held during a key exchange); `config.maxOutboundBuffer` bounds it.
+   */
+  bytesQueued: number;
 }
+
+/** RFC 4254 §9 numbers 80-82 and 90-100; 83-89 are unassigned (UNIMPLEMENTED, RFC 4253 §11.4). */
+const isConnectionMessage = (type: number): boolean =>
+  type >= MessageType.ChannelOpen ? type <= MessageType.ChannelFailure : type >= MessageType.GlobalRequest && type <= MessageType.RequestFailure;
 
 const ZERO_LATENCY: LatencyFigures = { latencyCurrentMs: 0, latencyMinMs: 0, latencyMaxMs: 0, latencyAverageMs: 0 };
 
@@ -52,7 +62,7 @@ export abstract class SshSession {
 
   /** The connection the session currently runs on; a reconnect replaces it. */
   protected transport: Transport;
-  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly KeyPair[] };
+  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly MaybeCertifiedKey[] };
   /** Counters of the connections the session ran on before the current one. */
   #earlier: TransportMetrics = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, keyExchanges: 0 };
   #reconnections = 0;
@@ -63,7 +73,7 @@ export abstract class SshSession {
   #resolveConnection!: (c: Connection) => void;
   #rejectConnection!: (e: unknown) => void;
 
-  protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly KeyPair[] }) {
+  protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly MaybeCertifiedKey[] }) {
     this.config = config;
     this.#transportOptions = { isServer: options.isServer, config, hostKeys: options.hostKeys };
     this.transport = this.createTransport();
@@ -132,6 +142,7 @@ export abstract class SshSession {
       packetsReceived: earlier.packetsReceived + now.packetsReceived,
       keyExchanges: earlier.keyExchanges + now.keyExchanges,
       reconnections: this.#reconnections,
+      bytesQueued: this.transport.outboundBacklog,
       ...(this.transport.reconnect?.latency.snapshot() ?? this.#latency),
     };
   }
@@ -236,7 +247,7 @@ export abstract class SshSession {
         return session.transport.peerExtensions;
       },
       get hostKeyBlob() {
-        return session.transport.hostKey?.publicKeyBlob;
+        return session.transport.hostKeyBlob;
       },
       disconnect: (reason, description) => void session.transport.close(reason, description),
     };
@@ -316,6 +327,12 @@ export abstract class SshSession {
       },
     );
     connection.onRequest = (e) => (this.onRequest ? this.onRequest(e) : undefined);
+    connection.onAgentChannel = async (e, target) => {
+      // Connect first: a refused agent refuses the open (connectFailed), as OpenSSH does.
+      const agent = await connectAgentTarget(target);
+      e.handled = true;
+      void pipeDuplexes(agent, e.channel).then(() => e.channel.close().catch(() => {}));
+    };
     this.#routeChannelOpens(connection);
     // Through close(): with reconnection on, a dead peer means a lost stream, not the end of the session.
     connection.onKeepAliveFailed = () => void this.close(DisconnectReason.connectionLost, 'Keepalive timed out');
@@ -357,7 +374,7 @@ export abstract class SshSession {
 
   #route(payload: Uint8Array): boolean {
     const type = payload[0]!;
-    if (type >= MessageType.GlobalRequest && type <= MessageType.ChannelFailure) {
+    if (isConnectionMessage(type)) {
       if (type === MessageType.GlobalRequest && this.interceptGlobalRequest(payload)) return true;
       if (this.#connection) {
         this.#connection.handleMessage(payload);
@@ -392,6 +409,11 @@ export abstract class SshSession {
       const w = new SshWriter(32);
       w.byte(MessageType.ChannelOpenFailure).uint32(r.uint32()).uint32(1).string('Not authenticated').string('');
       void this.transport.send(w.toBytes()).catch(() => {});
+    } else if (payload[0]! >= MessageType.ChannelWindowAdjust) {
+      // No channel exists yet. Dropping this silently would lose data a reconnecting Dev Tunnels
+      // client sends on its new connection before the reconnect request: refuse it loudly.
+      const message = `Channel message ${payload[0]} for channel ${r.uint32()} before authentication`;
+      void this.transport.close(DisconnectReason.protocolError, message);
     }
     return true;
   }

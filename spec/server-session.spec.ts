@@ -41,6 +41,17 @@ describe('ServerSession', () => {
     await expect(server.authenticated).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it('disconnects (PROTOCOL_ERROR) on channel data before authentication instead of dropping it', async () => {
+    const [a, b] = duplexPair();
+    const server = new ServerSession(SessionConfig.default(), { hostKeys: [await testHostKey()] });
+    const client = new Transport({ isServer: false, config: SessionConfig.default() });
+    await Promise.all([client.connect(a), server.connect(b)]);
+    const w = (await import('../lib/codec/wire.js')).SshWriter;
+    await client.send(new w().byte(94).uint32(3).string('early bytes').toBytes());
+    const error = await client.closed.catch((e) => e);
+    expect(error).toMatchObject({ reason: 2, description: 'Channel message 94 for channel 3 before authentication' });
+  });
+
   it('activates a service registered for a service request after authentication', async () => {
     const serverConfig = SessionConfig.default();
     const created: unknown[] = [];

@@ -6,6 +6,7 @@
  */
 import { AuthenticationError, DisconnectReason, ProtocolError } from '../errors.js';
 import { decode, encode } from '../codec/schema.js';
+import { constantTimeEqual } from '../codec/constant-time.js';
 import { MessageType, ServiceAccept, ServiceRequest } from '../codec/messages/transport.js';
 import {
   connectionServiceName,
@@ -14,7 +15,9 @@ import {
   UserauthRequest,
   userauthServiceName,
 } from '../codec/messages/userauth.js';
-import { keyTypeOfAlgorithm, type KeyPair } from '../keys/key-pair.js';
+import { keyTypeOfAlgorithm, type KeyType } from '../keys/key-pair.js';
+import { certificateAlgorithmOf, isCertificateAlgorithm, plainAlgorithmOf, type Certificate } from '../keys/certificate.js';
+import { keyOf, wireBlobOf } from '../keys/certified-key.js';
 import {
   decodeUserauthInfoRequest,
   encodeKeyboardInteractiveFields,
@@ -40,7 +43,10 @@ import type { AuthenticationType, AuthTransport, ClientCredentials, KeyboardInte
  */
 function sameKeyType(answered: string, asked: string): boolean {
   try {
-    return keyTypeOfAlgorithm(answered) === keyTypeOfAlgorithm(asked);
+    return (
+      isCertificateAlgorithm(answered) === isCertificateAlgorithm(asked) &&
+      keyTypeOfAlgorithm(plainAlgorithmOf(answered)) === keyTypeOfAlgorithm(plainAlgorithmOf(asked))
+    );
   } catch {
     return false;
   }
@@ -59,9 +65,21 @@ export interface ClientAuthenticationOptions {
 
 type Reply = { kind: 'success' } | { kind: 'failure'; partialSuccess: boolean } | { kind: 'method'; payload: Uint8Array };
 
+/** A key the client can prove it holds: in memory or in an agent, with or without a certificate. */
+interface Identity {
+  keyType: KeyType;
+  certificate: Certificate | undefined;
+  /** The blob sent: the certificate or the plain public key. */
+  blob: Uint8Array;
+  sign(algorithm: string, data: Uint8Array): Promise<Uint8Array>;
+}
+
 interface Attempt {
   credentials: ClientCredentials;
   nextKey: number;
+  /** The agent's identities once listed, and the next one to try. */
+  agentKeys?: Identity[];
+  nextAgentKey: number;
   passwordDone: boolean;
   keyboardInteractiveDone: boolean;
 }
@@ -143,7 +161,7 @@ export class ClientAuthentication {
     if (this.#busy) throw new AuthenticationError('Authentication is already in progress', this.#methodsTried);
     this.#busy = true;
     try {
-      return await this.#run({ credentials, nextKey: 0, passwordDone: false, keyboardInteractiveDone: false });
+      return await this.#run({ credentials, nextKey: 0, nextAgentKey: 0, passwordDone: false, keyboardInteractiveDone: false });
     } catch (error) {
       if (error instanceof ProtocolError) this.#abort(error);
       if (error instanceof AuthenticationError) throw error;
@@ -202,7 +220,7 @@ export class ClientAuthentication {
     const canContinue = this.#canContinue ?? [];
     for (const method of this.#transport.config.authenticationMethods) {
       if (!canContinue.includes(method)) continue;
-      if (method === publicKeyMethod && attempt.nextKey < (credentials.privateKeys?.length ?? 0)) return method;
+      if (method === publicKeyMethod && hasIdentityLeft(attempt)) return method;
       if (method === passwordMethod && credentials.password !== undefined && !attempt.passwordDone) return method;
       if (method === keyboardInteractiveMethod && !attempt.keyboardInteractiveDone) {
         if (credentials.keyboardInteractive) return method;
@@ -223,18 +241,21 @@ export class ClientAuthentication {
 
   /** RFC 4252 §7 (OpenSSH PROTOCOL §2.5 when the server binds to its host key): query, then sign. */
   async #publicKey(attempt: Attempt): Promise<boolean> {
-    const keys = attempt.credentials.privateKeys ?? [];
-    while (attempt.nextKey < keys.length && this.#canContinue?.includes(publicKeyMethod)) {
-      const source = keys[attempt.nextKey++]!;
-      const key: KeyPair = typeof source === 'function' ? await source() : source;
-      if (!key.hasPrivateKey) continue;
+    while (hasIdentityLeft(attempt) && this.#canContinue?.includes(publicKeyMethod)) {
+      const identity = await nextIdentity(attempt);
+      if (!identity) continue;
       const extensions = this.#transport.peerExtensions;
       const hostKeyBlob = this.#transport.hostKeyBlob;
       const methodName = extensions?.has(publicKeyHostboundExtension) && hostKeyBlob ? publicKeyHostboundMethod : publicKeyMethod;
       const serverSigAlgs = extensions?.get(serverSigAlgsExtension)?.split(',');
-      const algorithms = chooseSignatureAlgorithms(key.keyType, this.#transport.config.publicKeyAlgorithms, serverSigAlgs);
-      for (const algorithm of algorithms) {
-        const publicKeyBlob = key.publicKeyBlob;
+      // PROTOCOL.certkeys: a certificate authenticates under `<plain>-cert-v01@openssh.com`, and
+      // server-sig-algs names the plain algorithms.
+      const ours = this.#transport.config.publicKeyAlgorithms;
+      const usable = identity.certificate ? ours.filter(isCertificateAlgorithm).map(plainAlgorithmOf) : ours;
+      const plainAlgorithms = chooseSignatureAlgorithms(identity.keyType, usable, serverSigAlgs);
+      for (const plainAlgorithm of plainAlgorithms) {
+        const algorithm = identity.certificate ? certificateAlgorithmOf(plainAlgorithm) : plainAlgorithm;
+        const publicKeyBlob = identity.blob;
         await this.#request(attempt, methodName, encodePublicKeyFields(methodName, { algorithm, publicKeyBlob, hostKeyBlob }));
         const query = await this.#reply(publicKeyMethod);
         if (query.kind === 'success') return this.#settle(attempt, publicKeyMethod, query);
@@ -243,7 +264,7 @@ export class ClientAuthentication {
           continue;
         }
         const ok = decode(UserauthPkOk, query.payload);
-        if (!sameKeyType(ok.publicKeyAlgorithmName, algorithm) || !Buffer.from(ok.publicKeyBlob).equals(publicKeyBlob)) {
+        if (!sameKeyType(ok.publicKeyAlgorithmName, algorithm) || !constantTimeEqual(ok.publicKeyBlob, publicKeyBlob)) {
           throw new ProtocolError(`Server accepted key ${ok.publicKeyAlgorithmName} that was not asked about`);
         }
         const data = publicKeySignatureData({
@@ -255,7 +276,7 @@ export class ClientAuthentication {
           publicKeyBlob,
           hostKeyBlob,
         });
-        const signature = await key.sign(algorithm as Parameters<KeyPair['sign']>[0], data);
+        const signature = await identity.sign(plainAlgorithm, data);
         await this.#request(attempt, methodName, encodePublicKeyFields(methodName, { algorithm, publicKeyBlob, hostKeyBlob, signature }));
         const reply = await this.#reply(publicKeyMethod);
         if (reply.kind === 'method') throw unexpected(reply.payload, methodName);
@@ -362,6 +383,37 @@ export class ClientAuthentication {
     this.#transport.disconnect(error.reason, error.message);
     this.close(error);
   }
+}
+
+function hasIdentityLeft(attempt: Attempt): boolean {
+  const { privateKeys, agent } = attempt.credentials;
+  if (attempt.nextKey < (privateKeys?.length ?? 0)) return true;
+  return agent !== undefined && (attempt.agentKeys === undefined || attempt.nextAgentKey < attempt.agentKeys.length);
+}
+
+/** The next key to try: private keys first, then the agent's (listed once per attempt). */
+async function nextIdentity(attempt: Attempt): Promise<Identity | undefined> {
+  const { privateKeys = [], agent } = attempt.credentials;
+  if (attempt.nextKey < privateKeys.length) {
+    const source = privateKeys[attempt.nextKey++]!;
+    const entry = typeof source === 'function' ? await source() : source;
+    const key = keyOf(entry);
+    if (!key.hasPrivateKey) return undefined;
+    return {
+      keyType: key.keyType,
+      certificate: 'certificate' in entry ? entry.certificate : undefined,
+      blob: wireBlobOf(entry),
+      sign: async (algorithm, data) => await key.sign(algorithm as Parameters<typeof key.sign>[0], data),
+    };
+  }
+  if (!agent) return undefined;
+  attempt.agentKeys ??= (await agent.listKeys()).map((id) => ({
+    keyType: id.publicKey.keyType,
+    certificate: id.certificate,
+    blob: id.certificate?.blob ?? id.publicKey.publicKeyBlob,
+    sign: (algorithm, data) => agent.sign(id, data, algorithm),
+  }));
+  return attempt.agentKeys[attempt.nextAgentKey++];
 }
 
 function unexpected(payload: Uint8Array, methodName: string): ProtocolError {

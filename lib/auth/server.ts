@@ -17,6 +17,8 @@ import {
   userauthServiceName,
 } from '../codec/messages/userauth.js';
 import { KeyPair, keyTypeOfAlgorithm } from '../keys/key-pair.js';
+import { Certificate, checkCertificate, isCertificateAlgorithm, plainAlgorithmOf } from '../keys/certificate.js';
+import { sourceAddressAllows } from './source-address.js';
 import {
   decodeKeyboardInteractiveFields,
   decodeUserauthInfoResponse,
@@ -57,9 +59,11 @@ export interface ServerAuthenticationOptions {
   /** Services a client may authenticate for (default: `ssh-connection`). */
   services?: readonly string[] | undefined;
   timers?: AuthTimers | undefined;
+  /** The client's IP address, checked against a user certificate's `source-address`; without it such certificates are refused. */
+  remoteAddress?: string | undefined;
 }
 
-type Step = Omit<ServerAuthenticatingEvent, 'previousMethods' | 'isQuery'> & { isQuery?: boolean };
+type Step = Omit<ServerAuthenticatingEvent, 'previousMethods' | 'isQuery' | 'certificate'> & { isQuery?: boolean; certificate?: Certificate };
 
 /**
  * Runs RFC 4252 for one server session. Messages are processed strictly in order, each after the
@@ -79,6 +83,7 @@ export class ServerAuthentication {
   #banner: string | undefined;
   #services: readonly string[];
   #timers: AuthTimers;
+  #remoteAddress: string | undefined;
   #timer: unknown;
   #resolve!: (result: AuthenticationResult) => void;
   #reject!: (error: Error) => void;
@@ -101,6 +106,7 @@ export class ServerAuthentication {
     this.#banner = options.banner;
     this.#services = options.services ?? [connectionServiceName];
     this.#timers = options.timers ?? defaultTimers;
+    this.#remoteAddress = options.remoteAddress;
     this.#canContinue = this.#offered();
     this.authenticated = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -139,8 +145,12 @@ export class ServerAuthentication {
   handleMessage(payload: Uint8Array): boolean {
     const type = payload[0];
     if (type === MessageType.ServiceRequest) return this.#handleServiceRequest(payload);
-    if (type === undefined || type < MessageType.UserauthRequest || type > MessageType.UserauthMethodLast) return false;
-    if (this.#closed || this.isAuthenticated) return true;
+    // RFC 4253 §11.4: of 50-79 a client sends only USERAUTH_REQUEST and INFO_RESPONSE; the rest
+    // (server messages, unassigned numbers) get UNIMPLEMENTED, before and after authentication.
+    if (type !== MessageType.UserauthRequest && type !== UserauthInfoResponseType) return false;
+    // RFC 4252 §5.1: requests after SUCCESS are silently ignored.
+    if (this.isAuthenticated) return type === MessageType.UserauthRequest;
+    if (this.#closed) return true;
     if (!this.#serviceAccepted) {
       this.#fail(DisconnectReason.protocolError, `Message ${type} before the ${userauthServiceName} service was requested`);
       return true;
@@ -264,12 +274,19 @@ export class ServerAuthentication {
       return this.#decide(step, false);
     }
     let publicKey: KeyPair;
+    let certificate: Certificate | undefined;
     try {
-      publicKey = KeyPair.fromPublicKeyBlob(request.publicKeyBlob);
-      if (keyTypeOfAlgorithm(request.algorithm) !== publicKey.keyType) return this.#decide(step, false);
+      if (isCertificateAlgorithm(request.algorithm)) {
+        certificate = new Certificate(request.publicKeyBlob);
+        if (!certificate.algorithms.includes(request.algorithm)) return this.#decide(step, false);
+      }
+      publicKey = certificate?.publicKey ?? KeyPair.fromPublicKeyBlob(request.publicKeyBlob);
+      if (keyTypeOfAlgorithm(plainAlgorithmOf(request.algorithm)) !== publicKey.keyType) return this.#decide(step, false);
+      if (certificate) await this.#checkUserCertificate(certificate);
     } catch {
       return this.#decide(step, false);
     }
+    if (certificate) step.certificate = certificate;
     if (request.signature === undefined) {
       const accepted = await this.#ask({ ...step, publicKey, isQuery: true });
       if (this.#closed) return;
@@ -287,11 +304,31 @@ export class ServerAuthentication {
       hostKeyBlob: request.hostKeyBlob,
     });
     // The signature blob must name the very algorithm of the request (RFC 8332 §3.2).
-    const verified = await publicKey.verify(data, request.signature, [request.algorithm]);
+    const verified = await publicKey.verify(data, request.signature, [plainAlgorithmOf(request.algorithm)]);
     if (this.#closed) return;
     if (!verified) return this.#decide(step, false);
     const signed = { ...step, publicKey };
     return this.#decide(signed, await this.#ask(signed));
+  }
+
+  /**
+   * PROTOCOL.certkeys: a user certificate must be a user certificate, inside its validity window,
+   * signed by its CA, and carry only critical options we enforce: `source-address` against the
+   * client's address (refused when unknown), `force-command` by the session. Trusting the CA and
+   * the principals are the handler's decision.
+   */
+  async #checkUserCertificate(certificate: Certificate): Promise<void> {
+    await checkCertificate(certificate, { type: 'user', now: new Date(this.#transport.config.clock()) });
+    for (const [name, value] of certificate.criticalOptions) {
+      if (name === 'force-command') continue;
+      if (name === 'source-address') {
+        if (this.#remoteAddress === undefined || !sourceAddressAllows(value, this.#remoteAddress)) {
+          throw new AuthenticationError(`Certificate source-address ${value} does not allow ${this.#remoteAddress ?? 'an unknown address'}`);
+        }
+        continue;
+      }
+      throw new AuthenticationError(`Certificate critical option ${name} is not supported`);
+    }
   }
 
   #isOurHostKey(blob: Uint8Array | undefined): boolean {
@@ -329,7 +366,7 @@ export class ServerAuthentication {
       return;
     }
     if (answer) {
-      const result = { username: step.username, method: step.authenticationType, principal: answer };
+      const result = { username: step.username, method: step.authenticationType, principal: answer, certificate: step.certificate };
       this.#result = result;
       this.#clearTimer();
       this.#queue.length = 0;

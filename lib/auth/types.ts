@@ -5,6 +5,8 @@
  */
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
+import type { Certificate } from '../keys/certificate.js';
+import type { MaybeCertifiedKey } from '../keys/certified-key.js';
 
 /** What an authentication service needs from its session (implemented by the session, not here). */
 export interface AuthTransport {
@@ -69,6 +71,13 @@ export interface ServerAuthenticatingEvent {
   readonly publicKey?: KeyPair;
   /** The signature algorithm the client named (e.g. `rsa-sha2-256`). */
   readonly publicKeyAlgorithm?: string;
+  /**
+   * The client's user certificate (PROTOCOL.certkeys), when it authenticates with one: its CA
+   * signature, type (user), validity window and critical options are already checked, and
+   * `publicKey` is the key it certifies. Trusting `signatureKey` and matching `principals` to
+   * the user are the handler's.
+   */
+  readonly certificate?: Certificate;
   /** True for a public key query without signature (RFC 4252 §7): accept if the key would be acceptable. */
   readonly isQuery: boolean;
   /** RFC 4256 §3.1 submethods hint from the client. */
@@ -120,10 +129,30 @@ export interface AuthenticationResult {
   readonly method: AuthenticationType;
   /** What the handler returned to accept (the app's user object, or `true`). */
   readonly principal: unknown;
+  /** The user certificate of the final step, when the client authenticated with one. */
+  readonly certificate?: Certificate | undefined;
 }
 
-/** A private key, or a function producing one when the server offers public key authentication. */
-export type PrivateKeySource = KeyPair | (() => Promise<KeyPair>);
+/**
+ * A private key (optionally with its certificate, `{ key, certificate }`), or a function producing
+ * one when the server offers public key authentication.
+ */
+export type PrivateKeySource = MaybeCertifiedKey | (() => Promise<MaybeCertifiedKey>);
+
+/** A key an agent holds: its public half, its certificate when it is one, and its comment. */
+export interface AgentIdentity {
+  readonly publicKey: KeyPair;
+  readonly certificate?: Certificate | undefined;
+  readonly comment: string;
+}
+
+/** What user authentication needs from a key agent (`AgentClient` of `ssh-streams/agent` is one). */
+export interface AuthenticationAgent {
+  /** The identities to try, in order. */
+  listKeys(): Promise<AgentIdentity[]>;
+  /** Signs `data` with the identity's private key under the plain `algorithm` (e.g. `rsa-sha2-512`); returns the signature blob. */
+  sign(identity: AgentIdentity, data: Uint8Array, algorithm: string): Promise<Uint8Array>;
+}
 
 /** Answers keyboard-interactive prompts, one string per prompt (RFC 4256 §3.3). */
 export type KeyboardInteractiveResponder = (
@@ -137,6 +166,8 @@ export interface ClientCredentials {
   username: string;
   password?: string;
   privateKeys?: readonly PrivateKeySource[];
+  /** A key agent whose identities are tried after `privateKeys` (query, then sign). */
+  agent?: AuthenticationAgent;
   keyboardInteractive?: KeyboardInteractiveResponder;
   /** RFC 4252 §8: asked for a new password when the server requests a change; undefined declines. */
   changePassword?: (prompt: string) => Promise<string | undefined> | string | undefined;

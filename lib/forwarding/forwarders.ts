@@ -61,6 +61,20 @@ export class LocalPortForwarder extends ForwardHandle {
   }
 }
 
+/** A local SOCKS listener (`ssh -D`) whose connections reach the targets their clients name, through the session. */
+export class DynamicPortForwarder extends ForwardHandle {
+  /** The local address listened on. */
+  readonly localAddress: string;
+  /** The local port listened on (the chosen one when 0 was asked for). */
+  readonly localPort: number;
+
+  constructor(options: { server: Server; localAddress: string; stop: () => Promise<void> }) {
+    super(options.stop);
+    this.localAddress = options.localAddress;
+    this.localPort = boundPort(options.server);
+  }
+}
+
 /** A port the peer listens on for us (RFC 4254 §7.1); its connections reach `localHost:localPort`. */
 export class RemotePortForwarder extends ForwardHandle {
   /** The address to bind we sent. */

@@ -14,7 +14,8 @@ import { PortForwardingService, type ForwardingSession, type PortForwardingOptio
 
 export { PortForwardingService } from './port-forwarding-service.js';
 export type { ForwardingSession, PortForwardingOptions } from './port-forwarding-service.js';
-export { ForwardHandle, LocalPortForwarder, LocalSocketForwarder, RemotePortForwarder, RemoteSocketForwarder } from './forwarders.js';
+export { DynamicPortForwarder, ForwardHandle, LocalPortForwarder, LocalSocketForwarder, RemotePortForwarder, RemoteSocketForwarder } from './forwarders.js';
+export { SocksError } from './socks.js';
 export type { ForwardEndpoint } from './forwarders.js';
 export { PortForwardChannelOpeningEvent, PortForwardRequestEvent, SocketForwardChannelOpeningEvent, SocketForwardRequestEvent } from './events.js';
 export type { ForwardChannelFields } from './events.js';

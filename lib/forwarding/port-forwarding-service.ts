@@ -12,9 +12,10 @@ import type { Connection } from '../mux/connection.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from '../mux/events.js';
 import type { ConnectionService } from '../mux/services.js';
 import { PortForwardChannelOpeningEvent, PortForwardRequestEvent, type ForwardChannelFields } from './events.js';
-import { LocalPortForwarder, RemotePortForwarder, whilePending, type ForwardEndpoint, type LocalSocketForwarder, type RemoteSocketForwarder } from './forwarders.js';
+import { DynamicPortForwarder, LocalPortForwarder, RemotePortForwarder, whilePending, type ForwardEndpoint, type LocalSocketForwarder, type RemoteSocketForwarder } from './forwarders.js';
 import * as Msg from './messages.js';
 import { pumpSocket, resetSocket } from './socket-pump.js';
+import { serveSocksConnection } from './dynamic-forwarding.js';
 import { StreamLocalForwarding } from './stream-local-forwarding.js';
 import { bindAddress, boundPort, connectTcp, listenTcp, TcpRegistry } from './tcp-endpoints.js';
 
@@ -59,6 +60,7 @@ export class PortForwardingService implements ConnectionService {
   readonly #listening = new Set<Listening>();
   readonly #remote = new Set<RemotePortForwarder>();
   readonly #local = new Set<LocalPortForwarder>();
+  readonly #dynamic = new Set<DynamicPortForwarder>();
   readonly #requesting = new Set<Promise<unknown>>();
   readonly #streamLocal: StreamLocalForwarding;
   #disposed = false;
@@ -166,14 +168,7 @@ export class PortForwardingService implements ConnectionService {
     if (targetPort === 0) throw new SshError(`A remote port is needed to forward local port ${endpoint.port}`);
     this.#requireConnection();
     const localAddress = endpoint.address ?? loopback;
-    const server = await listenTcp(localAddress, endpoint.port);
-    if (this.#disposed) {
-      server.close();
-      throw new SshError(`The session ended while listening on ${localAddress}:${endpoint.port}`);
-    }
-    this.#tcp.addServer(server);
-    server.on('connection', (socket: Socket) => {
-      const originator = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const server = await this.#listenLocal(localAddress, endpoint.port, (socket, originator) => {
       this.#forwardAccepted(socket, () => this.#openDirect(remoteHost, targetPort, originator));
     });
     const forwarder: LocalPortForwarder = new LocalPortForwarder({
@@ -187,6 +182,37 @@ export class PortForwardingService implements ConnectionService {
       },
     });
     this.#local.add(forwarder);
+    return forwarder;
+  }
+
+  /**
+   * Dynamic forwarding (`ssh -D`): a local SOCKS4, 4a and 5 listener (no authentication, CONNECT)
+   * whose connections become `direct-tcpip` channels to the target each client names; open
+   * failures are answered with the matching SOCKS error.
+   * @param local the local port (0 = any), or `{ address, port }`
+   * @param localAddress the address to bind (default 127.0.0.1) when `local` is a port
+   * @returns the listener: `localPort`, `close()`
+   * @throws Error from node:net when the local port cannot be bound
+   * @example const socks = await pfs.forwardDynamic(1080, '127.0.0.1'); // curl --socks5-hostname 127.0.0.1:1080 ...
+   */
+  async forwardDynamic(local: number | ForwardEndpoint, localAddress = loopback): Promise<DynamicPortForwarder> {
+    const endpoint = typeof local === 'number' ? { port: local, address: localAddress } : local;
+    this.#requireConnection();
+    const address = endpoint.address ?? loopback;
+    const server = await this.#listenLocal(address, endpoint.port, (socket, originator) => {
+      this.#tcp.addSocket(socket);
+      socket.on('error', noop);
+      void serveSocksConnection(socket, (target) => this.#openDirect(target.host, target.port, originator));
+    });
+    const forwarder: DynamicPortForwarder = new DynamicPortForwarder({
+      server,
+      localAddress: address,
+      stop: () => {
+        this.#dynamic.delete(forwarder);
+        return this.#tcp.closeServer(server);
+      },
+    });
+    this.#dynamic.add(forwarder);
     return forwarder;
   }
 
@@ -272,12 +298,26 @@ export class PortForwardingService implements ConnectionService {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const forwarder of this.#local) forwarder.markClosed();
+    for (const forwarder of this.#dynamic) forwarder.markClosed();
+    this.#dynamic.clear();
     for (const forwarder of this.#remote) forwarder.markClosed();
     this.#local.clear();
     this.#remote.clear();
     this.#listening.clear();
     this.#streamLocal.dispose();
     this.#tcp.closeAll(resetSocket);
+  }
+
+  /** Listens locally for one of our forwards; refused once the session ended. */
+  async #listenLocal(address: string, port: number, onConnection: (socket: Socket, originator: { address: string; port: number }) => void): Promise<Server> {
+    const server = await listenTcp(address, port);
+    if (this.#disposed) {
+      server.close();
+      throw new SshError(`The session ended while listening on ${address}:${port}`);
+    }
+    this.#tcp.addServer(server);
+    server.on('connection', (socket: Socket) => onConnection(socket, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }));
+    return server;
   }
 
   #requireConnection(): Connection {

@@ -9,6 +9,7 @@ import type { KexInit } from '../codec/messages/transport.js';
 import type { MessageOf } from '../codec/schema.js';
 import { AlgorithmNegotiationError } from '../errors.js';
 import { keyTypeOfAlgorithm } from '../keys/key-pair.js';
+import { plainAlgorithmOf } from '../keys/certificate.js';
 import { isKnownKex, KEX_NONE } from './registry.js';
 import { isKnownCompression } from '../compression/names.js';
 
@@ -56,7 +57,7 @@ export function hasMarker(kexInit: KexInitMessage, marker: KexMarker): boolean {
 
 function isKnownHostKey(name: string): boolean {
   try {
-    keyTypeOfAlgorithm(name);
+    keyTypeOfAlgorithm(plainAlgorithmOf(name));
     return true;
   } catch {
     return false;

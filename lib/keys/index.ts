@@ -11,3 +11,24 @@ export { getFingerprint, getPublicKeyBlob, publicKeysEqual } from './fingerprint
 export { parseAuthorizedKeysLine, type AuthorizedKey, type AuthorizedKeyOption } from './authorized-keys.js';
 export { knownHostsMatches, parseKnownHostsLine, type KnownHostsEntry } from './known-hosts.js';
 export { KeyError } from '../errors.js';
+export {
+  Certificate,
+  certificateForever,
+  checkCertificate,
+  importCertificate,
+  signCertificate,
+  type CertificateFields,
+  type CertificateType,
+  type CheckCertificateOptions,
+  type SignCertificateOptions,
+} from './certificate.js';
+export {
+  checkKnownHosts,
+  knownHostsLine,
+  knownHostsVerifier,
+  type HostKeyEvent,
+  type KnownHost,
+  type KnownHostsStatus,
+  type KnownHostsVerdict,
+  type KnownHostsVerifierOptions,
+} from './known-hosts-verifier.js';

@@ -98,7 +98,7 @@ function decodePublicKeyBlob(blob: Uint8Array): KeyMaterial {
  * Checks `material` and completes a private key's public members: an Ed25519 or EC public key is
  * derived from the private one, and must equal the stored one when there is one.
  */
-function completeMaterial(material: KeyMaterial, suite: KeySuite): KeyMaterial {
+function completeMaterial(material: KeyMaterial): KeyMaterial {
   const what = `${keyTypeOfMaterial(material)} key`;
   if (material.kty === 'RSA') {
     const pub = rsaPublicMaterial(material.n, material.e, what);
@@ -113,7 +113,7 @@ function completeMaterial(material: KeyMaterial, suite: KeySuite): KeyMaterial {
       return material;
     }
     if (material.d.length !== 32) throw new KeyError(`Invalid ${what}: Ed25519 private key must be 32 bytes, got ${material.d.length}`);
-    const { x } = suite.derivePublic(material);
+    const { x } = keySuite().derivePublic(material);
     if (material.x.length > 0 && !bytesEqual(x, material.x)) throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
     return { kty: 'OKP', crv: 'Ed25519', x, d: material.d };
   }
@@ -122,7 +122,7 @@ function completeMaterial(material: KeyMaterial, suite: KeySuite): KeyMaterial {
     return material;
   }
   assertScalarInRange(material.crv, material.d, what);
-  const { x, y } = suite.derivePublic(material);
+  const { x, y } = keySuite().derivePublic(material);
   if (material.x.length > 0 && (!bytesEqual(x, material.x) || !bytesEqual(y!, material.y))) {
     throw new KeyError(`Invalid ${what}: the public key does not match the private key`);
   }
@@ -158,7 +158,7 @@ export class KeyPair {
    * @throws KeyError for inconsistent or malformed material
    */
   constructor(options: { material: KeyMaterial; comment?: string | undefined }) {
-    this.material = completeMaterial(options.material, keySuite());
+    this.material = completeMaterial(options.material);
     this.comment = options.comment ?? '';
     this.keyType = keyTypeOfMaterial(this.material);
   }

@@ -46,7 +46,17 @@ export interface ChannelHost {
   release(channel: Channel): void;
   /** The activated service that handles `requestType` on this channel, if any. */
   requestService(channel: Channel, requestType: string): ChannelRequestService | undefined;
+  /** OpenSSH PROTOCOL §4.1: agent channels the peer opens from now on are served by `target`. */
+  forwardAgent(target: AgentForwardingTarget): void;
 }
+
+/**
+ * Where forwarded agent connections go: an `SSH_AUTH_SOCK` path (Node), or a function giving a
+ * fresh byte pair to an agent for each connection.
+ */
+export type AgentForwardingTarget =
+  | string
+  | (() => Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }>);
 
 /** Peer events the connection routes to a channel (internal to lib/mux). */
 export interface ChannelInbound {

@@ -29,7 +29,15 @@ import { ChannelReceiver, type ChannelReceiverEvents } from './channel-receiver.
 import { ChannelSender } from './channel-sender.js';
 import { exitFields, exitRequest, ReplyFifo, RequestQueue, type QueuedRequest } from './channel-requests.js';
 import { ChannelRequestEvent, type RequestHandler } from './events.js';
-import type { ChannelCloseInfo, ChannelCloseOptions, ChannelHost, ChannelInbound, ChannelOptions, ChannelRequestOptions } from './channel-types.js';
+import type {
+  AgentForwardingTarget,
+  ChannelCloseInfo,
+  ChannelCloseOptions,
+  ChannelHost,
+  ChannelInbound,
+  ChannelOptions,
+  ChannelRequestOptions,
+} from './channel-types.js';
 import { OutboundWindow } from './window.js';
 import { pipeChannels } from './channel-pipe.js';
 
@@ -183,6 +191,17 @@ export class Channel {
   /** RFC 4254 §6.5 */
   exec(command: string): Promise<boolean> {
     return this.request({ requestType: 'exec', wantReply: true, data: encodeFields(Req.ExecRequest, { command }) });
+  }
+
+  /**
+   * OpenSSH PROTOCOL §4.1 (`ssh -A`): asks the server to forward agent connections back over
+   * this session; each `auth-agent@openssh.com` channel it opens is piped to `agent`.
+   * @param agent an `SSH_AUTH_SOCK` path (Node) or a function giving a byte pair to an agent
+   * @example await channel.requestAgentForwarding(process.env.SSH_AUTH_SOCK!); await channel.exec('ssh-add -l');
+   */
+  async requestAgentForwarding(agent: AgentForwardingTarget): Promise<boolean> {
+    this.#host.forwardAgent(agent);
+    return this.request({ requestType: 'auth-agent-req@openssh.com', wantReply: true });
   }
 
   /** RFC 4254 §6.5 */

@@ -9,8 +9,13 @@ import type { SessionConfig } from '../config.js';
 import { ProtocolExtensions } from '../algorithms.js';
 import { decode, encode } from '../codec/schema.js';
 import * as M from '../codec/messages/connection.js';
+import { channelDataHeaderLength } from '../codec/messages/connection.js';
 import { AcceptQueue } from './accept-queue.js';
 import { Channel, type ChannelHost, type ChannelInbound, type ChannelRequestOptions } from './channel.js';
+import type { AgentForwardingTarget } from './channel-types.js';
+
+/** OpenSSH PROTOCOL §4.1: the channel type of one forwarded agent connection. */
+export const agentChannelType = 'auth-agent@openssh.com';
 import { DeliveryBatch } from './channel-requests.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
@@ -52,7 +57,14 @@ interface Entry {
 }
 
 const empty = new Uint8Array(0);
+/**
+ * The smallest maximum packet size a peer may advertise: below it a CHANNEL_DATA could not carry
+ * one byte for peers that count its 9-byte header, and 0 would leave our sender nothing to send.
+ */
+const minimumPeerPacketSize = channelDataHeaderLength + 1;
 const noop = (): void => {};
+
+const tooSmall = (size: number): string => `Maximum packet size ${size} is too small for channel data (at least ${minimumPeerPacketSize})`;
 
 /** RFC 4254 connection protocol: channels, global requests, services and keepalive of one session. */
 export class Connection {
@@ -79,6 +91,12 @@ export class Connection {
   readonly #delivery = new DeliveryBatch();
   #nextId = 0;
   #error: Error | undefined;
+  #agentTarget: AgentForwardingTarget | undefined;
+  /**
+   * OpenSSH PROTOCOL §4.1: serves an `auth-agent@openssh.com` open once agent forwarding was
+   * requested on a channel (set by the session; throwing refuses the open).
+   */
+  onAgentChannel: ((e: ChannelOpeningEvent, target: AgentForwardingTarget) => Promise<void>) | undefined;
 
   constructor(transport: ConnectionTransport, options: ConnectionOptions) {
     this.#transport = transport;
@@ -94,6 +112,9 @@ export class Connection {
         if (this.#entries.get(channel.channelId)?.channel === channel) this.#entries.delete(channel.channelId);
       },
       requestService: (channel, requestType) => this.#services.forChannelRequest(channel.channelType, requestType),
+      forwardAgent: (target) => {
+        this.#agentTarget = target;
+      },
     };
     this.#hasInitialRequestExtension = options.config.protocolExtensions.includes(ProtocolExtensions.openChannelRequest);
     this.#initialSupport = this.#hasInitialRequestExtension ? 'unknown' : 'unsupported';
@@ -235,6 +256,10 @@ export class Connection {
     entry.opening = undefined;
     entry.remoteId = m.senderChannel;
     entry.inbound.confirm(m.senderChannel, m.initialWindowSize, m.maximumPacketSize);
+    if (m.maximumPacketSize < minimumPeerPacketSize) {
+      await entry.channel.close();
+      throw new ChannelOpenError(ChannelOpenFailureReason.resourceShortage, tooSmall(m.maximumPacketSize));
+    }
     if (request !== undefined) {
       let ok = bundled === undefined ? await entry.channel.request(request) : (await bundled).success;
       if (!ok && support === 'unknown') ok = await entry.channel.request(request);
@@ -334,11 +359,15 @@ export class Connection {
 
   /** RFC 4254 §5.1: the peer opens a channel. */
   #openReceived(m: M.ChannelOpen): void {
+    // The description may echo the peer's channel type: capped, so a refusal is never a large reply.
     const refuse = (reason: number, description: string): void =>
-      void this.#send(encode(M.ChannelOpenFailure, { recipientChannel: m.senderChannel, reasonCode: reason, description, languageTag: '' })).catch(noop);
+      void this.#send(
+        encode(M.ChannelOpenFailure, { recipientChannel: m.senderChannel, reasonCode: reason, description: description.slice(0, 256), languageTag: '' }),
+      ).catch(noop);
     if (this.#entries.size >= this.#config.maxChannels) {
       return refuse(ChannelOpenFailureReason.resourceShortage, `Channel limit ${this.#config.maxChannels} reached`);
     }
+    if (m.maximumPacketSize < minimumPeerPacketSize) return refuse(ChannelOpenFailureReason.resourceShortage, tooSmall(m.maximumPacketSize));
     const entry = this.#createEntry(m.channelType);
     entry.remoteId = m.senderChannel;
     void this.#decideOpen(entry, m, refuse);
@@ -348,7 +377,10 @@ export class Connection {
     const event = new ChannelOpeningEvent(entry.channel, m.data);
     try {
       const service = this.#services.forChannelType(m.channelType);
-      if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
+      // Only a connection that asked for agent forwarding accepts agent channels.
+      if (m.channelType === agentChannelType && this.#agentTarget !== undefined && this.onAgentChannel) {
+        await this.onAgentChannel(event, this.#agentTarget);
+      } else if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
       else if (this.onChannelOpening !== undefined) await this.onChannelOpening(event);
       else if (!this.channelTypes.has(m.channelType) && !this.#incoming.isAwaited(m.channelType)) {
         event.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${m.channelType}`);
@@ -384,15 +416,16 @@ export class Connection {
       return this.#initialRequestReceived(m);
     }
     const event = new RequestEvent(type, m.wantReply, m.data);
-    this.#globals.received(m.wantReply, async () => {
+    const answer = (ok: unknown): GlobalRequestReply => ({ success: Boolean(ok), data: ok ? (event.responseData ?? empty) : empty });
+    // Synchronous when the handler is: the reply then goes out without waiting on a promise.
+    this.#globals.received(m.wantReply, () => {
       // OpenSSH answers its own keepalive name with FAILURE too; any answer proves we are alive.
-      if (type === keepAliveRequestType) return { success: false, data: empty };
+      if (type === keepAliveRequestType) return answer(false);
       const service = this.#services.forSessionRequest(type);
-      let ok: boolean;
-      if (service?.onSessionRequest !== undefined) ok = Boolean(await service.onSessionRequest(event));
-      else if (this.onRequest !== undefined) ok = Boolean(await this.onRequest(event));
-      else ok = false;
-      return { success: ok, data: ok ? (event.responseData ?? empty) : empty };
+      let ok: unknown;
+      if (service?.onSessionRequest !== undefined) ok = service.onSessionRequest(event);
+      else if (this.onRequest !== undefined) ok = this.onRequest(event);
+      return typeof (ok as PromiseLike<unknown> | undefined)?.then === 'function' ? Promise.resolve(ok).then(answer) : answer(ok);
     });
   }
 

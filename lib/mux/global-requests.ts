@@ -11,6 +11,7 @@ import { GlobalRequest, RequestFailure, RequestSuccess } from '../codec/messages
 /** Most peer requests awaiting their reply at once; beyond it the peer is flooding. */
 const maxPendingInbound = 1024;
 const noop = (): void => {};
+const failed: GlobalRequestReply = { success: false, data: new Uint8Array(0) };
 
 /** A global request we send (RFC 4254 §4). */
 export interface GlobalRequestOptions {
@@ -65,22 +66,38 @@ export class GlobalRequests {
 
   /**
    * Runs `handle` for a peer request now and sends its reply after the replies to earlier requests.
-   * `handle` resolves with success and optional response data.
+   * `handle` returns success and optional response data, or a promise of them. A reply known at
+   * once with none waiting before it goes out at once; only replies that wait (on a handler or on
+   * an earlier reply) count against the bound of pending requests.
    */
-  received(wantReply: boolean, handle: () => Promise<GlobalRequestReply>): void {
+  received(wantReply: boolean, handle: () => GlobalRequestReply | Promise<GlobalRequestReply>): void {
+    let result: GlobalRequestReply | Promise<GlobalRequestReply>;
+    try {
+      result = handle();
+    } catch {
+      result = failed;
+    }
+    if (!wantReply) {
+      if (result instanceof Promise) result.catch(noop);
+      return;
+    }
+    if (!(result instanceof Promise) && this.#inbound === 0) return this.#reply(result);
     if (this.#inbound >= maxPendingInbound) {
       throw new ProtocolError(`Peer has ${maxPendingInbound} unanswered global requests`);
     }
-    const outcome = handle().catch(() => ({ success: false, data: new Uint8Array(0) }));
-    if (!wantReply) return;
+    const outcome = Promise.resolve(result).catch(() => failed);
     this.#inbound++;
     this.#replies = this.#replies.then(async () => {
-      const { success, data } = await outcome;
+      const reply = await outcome;
       this.#inbound--;
-      if (this.#error !== undefined) return;
-      const payload = success ? encode(RequestSuccess, { data }) : encode(RequestFailure, {});
-      this.#send(payload).catch(noop);
+      this.#reply(reply);
     });
+  }
+
+  #reply({ success, data }: GlobalRequestReply): void {
+    if (this.#error !== undefined) return;
+    const payload = success ? encode(RequestSuccess, { data }) : encode(RequestFailure, {});
+    this.#send(payload).catch(noop);
   }
 
   /** Rejects our pending requests; replies to the peer are no longer sent. */

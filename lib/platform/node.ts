@@ -28,3 +28,11 @@ installChildProcess(() => import('node:child_process'));
 import { installKexBackend } from '../kex/backend.js';
 import { nodeKexBackend } from '../kex/backends/node.js';
 installKexBackend(nodeKexBackend);
+
+// The agent's Unix sockets (SSH_AUTH_SOCK, forwarded agents) and the known_hosts file of clients.
+import * as nodeFsPromises from 'node:fs/promises';
+import { installAgentSockets } from '../agent/socket-backend.js';
+import { nodeAgentSockets } from '../agent/unix-socket.js';
+import { installKnownHostsFiles } from '../keys/known-hosts-verifier.js';
+installAgentSockets(nodeAgentSockets);
+installKnownHostsFiles(nodeFsPromises);

@@ -11,6 +11,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Channel } from '../mux/channel.js';
+import { agentChannelType } from '../mux/connection.js';
+import { listenForwardedAgent } from '../agent/forwarding.js';
+import type { AgentSocket } from '../agent/socket-backend.js';
 import { childProcess, requireChildProcess } from './process-backend.js';
 import { ChannelPty, loginShellCommand, type TerminalServeOptions } from './pty.js';
 
@@ -28,6 +31,11 @@ export interface ExecOptions extends TerminalServeOptions {
   authorize?: (command: string) => boolean | Promise<boolean>;
   /** Whether a `shell` request starts the login shell; default true. */
   allowShell?: boolean;
+  /**
+   * Whether `auth-agent-req@openssh.com` (`ssh -A`) is honoured: the command then gets an
+   * `SSH_AUTH_SOCK` reaching the client's agent, removed when the channel closes. Default true.
+   */
+  allowAgentForwarding?: boolean;
   /** Most env entries one channel may set (OpenSSH ignores past 128 as well); default 128. */
   maxEnvEntries?: number;
   /** Most bytes of env names and values one channel may set; default 64 KiB. */
@@ -48,6 +56,8 @@ const running = new WeakMap<object, number>();
 const noop = (): void => {};
 const defaultAcceptEnv = (name: string): boolean => name === 'LANG' || name.startsWith('LC_');
 const envSize = (name: string, value: string): number => Buffer.byteLength(name) + Buffer.byteLength(value);
+/** A terminal's size is 16-bit (struct winsize); RFC 4254 §6.2 carries uint32, so larger is refused. */
+const isTerminalSize = (size: { columns?: number; rows?: number }): boolean => (size.columns ?? 0) <= 0xffff && (size.rows ?? 0) <= 0xffff;
 
 /**
  * Handles env, exec, shell and signal requests on `channel` by running one process per channel.
@@ -63,6 +73,7 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
   const env = new Map<string, string>();
   let envBytes = 0;
   let child: ChildProcess | undefined;
+  let agentSocket: AgentSocket | undefined;
   const pty = new ChannelPty(options);
   const started = (): boolean => child !== undefined || pty.isStarted;
   const start = async (command: string | undefined): Promise<boolean> => {
@@ -94,17 +105,32 @@ export function serveExec(channel: Channel, options: ExecOptions = {}): void {
         return true;
       }
       case 'pty-req':
-        return !started() && (await pty.request(e.pty!));
+        return !started() && isTerminalSize(e.pty!) && (await pty.request(e.pty!));
       case 'window-change':
-        return pty.resize(e.windowSize!);
+        return isTerminalSize(e.windowSize!) && pty.resize(e.windowSize!);
       case 'exec':
-        if (started() || !(await (options.authorize?.(e.command!) ?? true))) return false;
-        return start(e.command!);
-      case 'shell':
+      case 'shell': {
+        // PROTOCOL.certkeys force-command runs instead of what was asked (seen as SSH_ORIGINAL_COMMAND).
+        const forced = (channel.session as { forcedCommand?: string }).forcedCommand;
+        const command = forced ?? e.command;
+        if (forced !== undefined && e.command !== undefined) env.set('SSH_ORIGINAL_COMMAND', e.command);
+        if (started() || (command !== undefined && !(await (options.authorize?.(command) ?? true)))) return false;
         // RFC 4254 §6.5: the user's login shell, reading commands from the channel. Without a
         // pseudo-terminal this is what `ssh -T host` gets: no prompt, no line editing.
-        if (started() || options.allowShell === false) return false;
-        return start(undefined);
+        if (command === undefined && options.allowShell === false) return false;
+        return start(command);
+      }
+      case 'auth-agent-req@openssh.com': {
+        // OpenSSH PROTOCOL §4.1: a private socket whose connections become agent channels to the client.
+        const session = channel.session as { openChannel?: (channelType: string) => Promise<Channel> };
+        if (agentSocket !== undefined || started() || options.allowAgentForwarding === false) return false;
+        if (typeof session.openChannel !== 'function') return false;
+        agentSocket = await listenForwardedAgent(() => session.openChannel!(agentChannelType));
+        const socket = agentSocket;
+        void channel.closed.then(() => socket.close(), () => socket.close());
+        env.set('SSH_AUTH_SOCK', socket.path);
+        return true;
+      }
       case 'signal':
         if (pty.isStarted) return pty.signal(e.signal!);
         return child !== undefined && child.exitCode === null && child.kill(`SIG${e.signal}` as NodeJS.Signals);

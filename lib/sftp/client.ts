@@ -17,8 +17,10 @@ import { createSftpWriteStream, type SftpWriteStreamOptions } from './write-stre
 
 /** READ/WRITE size without limits@openssh.com (what OpenSSH's sftp uses by default). */
 const DEFAULT_CHUNK = 32 * 1024;
-/** Requests a stream keeps in flight. */
+/** Requests a stream keeps in flight at the default 32 KiB (2 MiB, OpenSSH's sftp default). */
 const DEFAULT_CONCURRENCY = 64;
+/** Bytes a stream keeps in flight when the server allows larger requests: fewer, not more, requests. */
+const MAX_IN_FLIGHT = 4 * 1024 * 1024;
 /** Largest READ/WRITE we ask for even when a server allows more. */
 const MAX_CHUNK = 256 * 1024 - 1024;
 
@@ -70,6 +72,12 @@ export class SftpFile {
   /** draft-02 §6.9 FSETSTAT */
   async setstat(attributes: SftpAttributesInit): Promise<void> {
     expectOk(await this.#client.link.request(M.Fsetstat, { handle: this.handle, attrs: new SftpAttributes(attributes) }), this.path);
+  }
+
+  /** OpenSSH PROTOCOL §4.4 fstatvfs@openssh.com: the file system holding this file. */
+  async statvfs(): Promise<M.SftpStatvfs> {
+    const reply = await this.#client.extended(SftpExtension.fstatvfs, encodeFields(M.OneHandle, { handle: this.handle }), this.path, false);
+    return decodeFields('fstatvfs@openssh.com', M.StatvfsReply, reply);
   }
 
   /** OpenSSH PROTOCOL §4.6 fsync@openssh.com. */
@@ -265,7 +273,7 @@ export class SftpClient {
    */
   createReadStream(path: string, options: SftpReadStreamOptions = {}): ReadableStream<Uint8Array> {
     const chunkSize = options.chunkSize ?? clampChunk(this.limits?.maxReadLength);
-    return createSftpReadStream(this.link, path, { ...options, chunkSize, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY });
+    return createSftpReadStream(this.link, path, { ...options, chunkSize, concurrency: options.concurrency ?? concurrencyFor(chunkSize) });
   }
 
   /**
@@ -274,7 +282,7 @@ export class SftpClient {
    */
   createWriteStream(path: string, options: SftpWriteStreamOptions = {}): WritableStream<Uint8Array> {
     const chunkSize = options.chunkSize ?? clampChunk(this.limits?.maxWriteLength);
-    return createSftpWriteStream(this.link, path, { ...options, chunkSize, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY });
+    return createSftpWriteStream(this.link, path, { ...options, chunkSize, concurrency: options.concurrency ?? concurrencyFor(chunkSize) });
   }
 
   /** The whole file. */
@@ -317,6 +325,11 @@ export class SftpClient {
     }
     return names[0]!.filename;
   }
+}
+
+/** 64 requests of 32 KiB; with larger requests (limits@openssh.com), as many as fit in 4 MiB, at least 8. */
+function concurrencyFor(chunkSize: number): number {
+  return Math.max(8, Math.min(DEFAULT_CONCURRENCY, Math.floor(MAX_IN_FLIGHT / chunkSize)));
 }
 
 function clampChunk(limit: number | undefined): number {

@@ -22,7 +22,7 @@ export interface SftpReadStreamOptions {
   end?: number;
   /** Bytes per READ (default from limits@openssh.com when offered, else 32 KiB). */
   chunkSize?: number;
-  /** READ requests kept in flight (default 64). */
+  /** READ requests kept in flight (default 64 of 32 KiB, or as many of the server's size as fit in 4 MiB, at least 8). */
   concurrency?: number;
 }
 

@@ -21,7 +21,7 @@ export interface SftpWriteStreamOptions {
   mode?: number;
   /** Bytes per WRITE (default from limits@openssh.com when offered, else 32 KiB). */
   chunkSize?: number;
-  /** WRITE requests kept in flight (default 64). */
+  /** WRITE requests kept in flight (default 64 of 32 KiB, or as many of the server's size as fit in 4 MiB, at least 8). */
   concurrency?: number;
 }
 

@@ -34,3 +34,6 @@ export class TcpServer {
 export function socketToDuplex(): never {
   throw unavailable('socketToDuplex');
 }
+
+// Pure logic with no node:net behind it: the same limiter serves servers built on ServerSession.
+export { StartupLimiter, defaultMaxStartups } from './startup-limits.js';

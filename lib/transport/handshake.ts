@@ -10,6 +10,8 @@ import { SshWriter } from '../codec/wire.js';
 import { KexInit, MessageType, NewKeys } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import { KeyPair } from '../keys/key-pair.js';
+import { Certificate } from '../keys/certificate.js';
+import { algorithmsOf, isCertificateAlgorithm, keyOf, signingAlgorithmOf, wireBlobOf, type MaybeCertifiedKey } from '../keys/certified-key.js';
 import type { OpeningKey, SealingKey } from '../cipher/types.js';
 import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { kexMethods } from '../kex/registry.js';
@@ -40,7 +42,7 @@ const KexReplyMpint = message(31, 'KexdhReply', { hostKey: string, serverPublic:
 export interface HandshakeHost {
   readonly isServer: boolean;
   readonly config: SessionConfig;
-  readonly hostKeys: readonly KeyPair[];
+  readonly hostKeys: readonly MaybeCertifiedKey[];
   readonly clientVersion: string;
   readonly serverVersion: string;
   /** Writes a transport/kex message now, bypassing the kex gate. */
@@ -61,6 +63,10 @@ export interface KexOutcome {
   readonly algorithms: NegotiatedAlgorithms;
   readonly exchangeHash: Uint8Array;
   readonly hostKey: KeyPair | undefined;
+  /** The host key blob as sent in the exchange (a certificate when the server offered one). */
+  readonly hostKeyBlob: Uint8Array | undefined;
+  /** The server's host certificate, decoded but not yet checked (client side). */
+  readonly hostCertificate: Certificate | undefined;
   readonly initial: boolean;
 }
 
@@ -80,6 +86,8 @@ export class Handshake {
   #newKeysReceived = false;
   #exchangeHash: Uint8Array | undefined;
   #hostKey: KeyPair | undefined;
+  #hostKeyBlob: Uint8Array | undefined;
+  #hostCertificate: Certificate | undefined;
   /** Session identifier: H of the first exchange (RFC 4253 §7.2). */
   sessionId: Uint8Array | undefined;
   /** True once both sides announced strict kex in the first exchange. */
@@ -157,7 +165,7 @@ export class Handshake {
     }
     let hostKeyAlgorithms = config.publicKeyAlgorithms;
     if (isServer) {
-      hostKeyAlgorithms = hostKeyAlgorithms.filter((alg) => hostKeys.some((k) => k.algorithms.includes(alg as never)));
+      hostKeyAlgorithms = hostKeyAlgorithms.filter((alg) => hostKeys.some((k) => algorithmsOf(k).includes(alg)));
     }
     // A peer only agrees to kex `none` when every list, host keys included, offers `none`.
     if (config.keyExchangeAlgorithms.includes('none') && !hostKeyAlgorithms.includes('none')) {
@@ -224,23 +232,27 @@ export class Handshake {
     const algorithms = this.#algorithms!;
     const method = kexMethods.get(algorithms.kex)!;
     const { clientPublic } = decode(method.publicEncoding === 'mpint' ? KexInitMpint : KexInitString, payload);
-    const hostKey = this.#host.hostKeys.find((k) => k.algorithms.includes(algorithms.serverHostKey as never));
-    if (!hostKey) throw new ProtocolError(`No host key for ${algorithms.serverHostKey}`, DisconnectReason.keyExchangeFailed);
+    const entry = this.#host.hostKeys.find((k) => algorithmsOf(k).includes(algorithms.serverHostKey));
+    if (!entry) throw new ProtocolError(`No host key for ${algorithms.serverHostKey}`, DisconnectReason.keyExchangeFailed);
+    const hostKey = keyOf(entry);
+    const hostKeyBlob = wireBlobOf(entry, algorithms.serverHostKey);
     const result = method.server(clientPublic, this.#host.config.randomBytes);
     const hash = this.#hash(method.hash, method.publicEncoding, {
-      hostKeyBlob: hostKey.publicKeyBlob,
+      hostKeyBlob,
       clientPublic,
       serverPublic: result.publicValue,
       sharedSecret: result.sharedSecret,
     });
+    // PROTOCOL.certkeys: a certified host key signs under the plain algorithm.
     this.#phase = 'signing';
-    const signature = await hostKey.sign(algorithms.serverHostKey as never, hash);
+    const signature = await hostKey.sign(signingAlgorithmOf(algorithms.serverHostKey), hash);
     const schema = method.publicEncoding === 'mpint' ? KexReplyMpint : KexReplyString;
     this.#host.sendKexMessage(
-      encode(schema, { hostKey: hostKey.publicKeyBlob, serverPublic: result.publicValue, signature }),
+      encode(schema, { hostKey: hostKeyBlob, serverPublic: result.publicValue, signature }),
     );
     this.#exchangeHash = hash;
     this.#hostKey = hostKey;
+    this.#hostKeyBlob = hostKeyBlob;
     this.#deriveAndPrepare(method.hash, result.sharedSecret);
   }
 
@@ -250,13 +262,17 @@ export class Handshake {
     const method = kexMethods.get(algorithms.kex)!;
     const reply = decode(method.publicEncoding === 'mpint' ? KexReplyMpint : KexReplyString, payload);
     let hostKey: KeyPair;
+    let certificate: Certificate | undefined;
     try {
-      hostKey = KeyPair.fromPublicKeyBlob(reply.hostKey);
+      // PROTOCOL.certkeys: under a certificate algorithm the blob is the host certificate.
+      if (isCertificateAlgorithm(algorithms.serverHostKey)) certificate = new Certificate(reply.hostKey);
+      hostKey = certificate?.publicKey ?? KeyPair.fromPublicKeyBlob(reply.hostKey);
     } catch (cause) {
       throw new HostKeyError(`Server host key could not be parsed: ${(cause as Error).message}`, { cause });
     }
-    if (!hostKey.algorithms.includes(algorithms.serverHostKey as never)) {
-      throw new HostKeyError(`Server host key ${hostKey.keyType} does not match ${algorithms.serverHostKey}`);
+    const served = certificate ? certificate.algorithms : hostKey.algorithms;
+    if (!served.includes(algorithms.serverHostKey as never)) {
+      throw new HostKeyError(`Server host key ${certificate?.certificateType ?? hostKey.keyType} does not match ${algorithms.serverHostKey}`);
     }
     const sharedSecret = this.#ephemeral!.computeSecret(reply.serverPublic);
     this.#ephemeral = undefined;
@@ -267,11 +283,13 @@ export class Handshake {
       sharedSecret,
     });
     this.#phase = 'signing';
-    if (!(await hostKey.verify(hash, reply.signature, [algorithms.serverHostKey]))) {
+    if (!(await hostKey.verify(hash, reply.signature, [signingAlgorithmOf(algorithms.serverHostKey)]))) {
       throw new HostKeyError(`Server host key signature (${algorithms.serverHostKey}) does not verify`);
     }
     this.#exchangeHash = hash;
     this.#hostKey = hostKey;
+    this.#hostKeyBlob = reply.hostKey.slice();
+    this.#hostCertificate = certificate;
     this.#deriveAndPrepare(method.hash, sharedSecret);
   }
 
@@ -363,6 +381,8 @@ export class Handshake {
       algorithms: this.#algorithms!,
       exchangeHash: this.#exchangeHash!,
       hostKey: this.#hostKey,
+      hostKeyBlob: this.#hostKeyBlob,
+      hostCertificate: this.#hostCertificate,
       initial,
     });
   }

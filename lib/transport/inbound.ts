@@ -25,6 +25,8 @@ export interface InboundHost {
   fail(error: unknown): void;
   /** Room for a byte-count re-key after a batch of packets. */
   maybeRekey(): void;
+  /** A promise to wait on before reading more, while too much output waits for the peer. */
+  outboundBackpressure(): Promise<void> | undefined;
   /** RFC 4253 §11.1 DISCONNECT, §11.2-11.4 IGNORE, DEBUG, UNIMPLEMENTED, RFC 8308 EXT_INFO. */
   transportMessage(payload: Uint8Array): void;
   /** Client: USERAUTH_SUCCESS arrived (delayed compression starts after it). */
@@ -94,6 +96,12 @@ export class Inbound {
         if (this.#byteReader !== reader) return;
         if (this.reader.awaitingKeys && !host.ended) throw new ProtocolError('NEWKEYS received without a key exchange');
         if (!host.handshake.inProgress) host.maybeRekey();
+        const backlog = host.outboundBackpressure();
+        if (backlog !== undefined) {
+          // Stop reading (TCP pushes back on the peer) until the peer took our replies.
+          await backlog;
+          if (host.ended || this.#byteReader !== reader) return;
+        }
       }
     } catch (error) {
       host.fail(error);
@@ -114,7 +122,7 @@ export class Inbound {
       // OpenSSH PROTOCOL §1.10: under strict kex anything else during the first exchange is fatal.
       if (handshake.strict) throw new ProtocolError(`Unexpected message ${type} during strict initial key exchange`);
     }
-    if (type >= MessageType.KexInit && type <= TRANSPORT_MAX) {
+    if (type >= MessageType.KexInit && type <= TRANSPORT_MAX && !this.#unrecognizedKexNumber(type)) {
       if (type === MessageType.KexInit && handshake.initial && this.reader.totalPackets !== 1 && this.#peerStrict(payload)) {
         throw new ProtocolError('Strict key exchange requires KEXINIT to be the first packet');
       }
@@ -134,6 +142,15 @@ export class Inbound {
     if (handshake.peerInKex) throw new ProtocolError(`Unexpected message ${type} during key exchange`);
     if (type === MessageType.ExtInfo) return host.transportMessage(payload);
     host.deliver(payload, (this.reader.sequence - 1) >>> 0);
+  }
+
+  /**
+   * RFC 4253 §11.4, as OpenSSH answers them: between exchanges the unassigned numbers 22-29 and
+   * the method numbers 30-49 mean nothing, so they get UNIMPLEMENTED like any unknown number.
+   */
+  #unrecognizedKexNumber(type: number): boolean {
+    const handshake = this.#host.handshake;
+    return type > MessageType.NewKeys && !handshake.inProgress && !handshake.initial;
   }
 
   /** Whether a KEXINIT announces the peer's strict-kex marker (checked before negotiation). */

@@ -40,6 +40,10 @@ export class Outbound {
   /** Bytes written to the byte stream whose write has not completed. */
   #unflushed = 0;
   #drainWaiters: Waiter[] = [];
+  /** Payload bytes of the messages held at the kex gate. */
+  #queuedBytes = 0;
+  /** The read loop, paused until `#unflushed` falls to `limit` (see `whenUnflushedBelow`). */
+  #reading: { limit: number; resume: () => void } | undefined;
   /** Server: USERAUTH_SUCCESS not yet sent, so each outbound packet is checked for it. */
   #awaitingAuthenticationSuccess: boolean;
   /** A message after which delayed compression starts (the reconnect SUCCESS), until it is sealed. */
@@ -62,6 +66,25 @@ export class Outbound {
   /** Messages waiting at the kex gate. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Bytes of sealed packets handed to the byte stream whose write has not completed. */
+  get unflushed(): number {
+    return this.#unflushed;
+  }
+
+  /** Payload bytes of the messages waiting at the kex gate (or behind a hold). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /**
+   * Resolves once at most `limit` sealed bytes wait for the byte stream, or the outbound failed;
+   * the read loop pauses on it (one waiter at a time).
+   */
+  whenUnflushedBelow(limit: number): Promise<void> {
+    if (this.#unflushed <= limit) return resolved;
+    return new Promise((resume) => (this.#reading = { limit, resume }));
   }
 
   /** Starts writing to `byteWriter`. */
@@ -140,6 +163,7 @@ export class Outbound {
 
   /** Holds a message until the gate opens; the promise settles once it went out (or failed). */
   enqueue(payload: Uint8Array): Promise<void> {
+    this.#queuedBytes += payload.length;
     return new Promise((resolve, reject) => this.#queue.push({ payload, resolve, reject }));
   }
 
@@ -167,6 +191,7 @@ export class Outbound {
         continue;
       }
       const item = this.#queue.shift()!;
+      this.#queuedBytes -= item.payload.length;
       this.write(item.payload);
       this.ready().then(item.resolve, item.reject);
       afterEach();
@@ -175,6 +200,7 @@ export class Outbound {
 
   /** Hands every held message to `take` and releases its sender and every drain waiter. */
   releaseAll(take: (payload: Uint8Array) => void): void {
+    this.#queuedBytes = 0;
     for (const item of this.#queue.splice(0)) {
       if (item.payload !== BARRIER) take(item.payload);
       item.resolve();
@@ -185,12 +211,21 @@ export class Outbound {
 
   /** Rejects every held message and drain waiter with `error`. */
   failAll(error: unknown): void {
+    this.#queuedBytes = 0;
     for (const item of this.#queue.splice(0)) item.reject(error);
     for (const waiter of this.#drainWaiters.splice(0)) waiter.reject(error);
+    this.#resumeReading();
+  }
+
+  #resumeReading(): void {
+    const reading = this.#reading;
+    this.#reading = undefined;
+    reading?.resume();
   }
 
   #flushed(n: number): void {
     this.#unflushed -= n;
+    if (this.#reading !== undefined && this.#unflushed <= this.#reading.limit) this.#resumeReading();
     if (this.#unflushed >= SEND_HIGH_WATER_MARK || this.#drainWaiters.length === 0) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];

@@ -4,7 +4,7 @@
  */
 import type { SshError } from '../errors.js';
 import type { SessionConfig } from '../config.js';
-import type { KeyPair } from '../keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../keys/certified-key.js';
 
 /** The duplex byte stream a session runs over. A Channel is one too. */
 export interface Duplex {
@@ -27,7 +27,7 @@ export interface SessionCloseInfo {
 export interface TransportOptions {
   isServer: boolean;
   config: SessionConfig;
-  hostKeys?: readonly KeyPair[];
+  hostKeys?: readonly MaybeCertifiedKey[];
 }
 
 /** Counters of one transport. */

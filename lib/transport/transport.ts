@@ -7,10 +7,12 @@
  * good lives in `transport-end.ts`, what session reconnection does to it in `reconnect-link.ts`.
  */
 import { DisconnectError, DisconnectReason, HostKeyError, ProtocolError, SshError } from '../errors.js';
-import { encode } from '../codec/schema.js';
+import { decode, encode } from '../codec/schema.js';
 import { MessageType, Unimplemented } from '../codec/messages/transport.js';
 import type { SessionConfig } from '../config.js';
 import type { KeyPair } from '../keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../keys/certified-key.js';
+import type { Certificate } from '../keys/certificate.js';
 import { cipherAlgorithms, macAlgorithms } from '../cipher/registry.js';
 import { PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
@@ -34,7 +36,7 @@ const resolved = Promise.resolve();
 export class Transport {
   readonly isServer: boolean;
   readonly config: SessionConfig;
-  readonly hostKeys: readonly KeyPair[];
+  readonly hostKeys: readonly MaybeCertifiedKey[];
   readonly #in: Inbound;
   readonly #out: Outbound;
   #handshake: Handshake;
@@ -51,6 +53,10 @@ export class Transport {
   algorithms: NegotiatedAlgorithms | undefined;
   /** The server's host key (client: as received; server: the one that signed). */
   hostKey: KeyPair | undefined;
+  /** The host key blob of the first exchange as sent (a certificate when one was used). */
+  hostKeyBlob: Uint8Array | undefined;
+  /** Client: the server's host certificate from the first exchange, decoded but unchecked. */
+  hostCertificate: Certificate | undefined;
   /** Extensions the peer announced in EXT_INFO (RFC 8308), once received. */
   peerExtensions: Map<string, string> | undefined;
   /** Upper layers: returns false for a message nobody handles (answered with UNIMPLEMENTED). */
@@ -63,6 +69,8 @@ export class Transport {
   onExtInfo: (extensions: ReadonlyMap<string, string>) => void = () => {};
   /** Called when this connection starts sending reconnect trailers (the session became reconnectable). */
   onReconnectEnabled: () => void = () => {};
+  /** RFC 4253 §11.4: the peer did not recognise our packet of this sequence number. */
+  onUnimplemented: (packetSequenceNumber: number) => void = () => {};
   /** Called when the byte stream was lost and the session waits for a reconnect instead of closing. */
   onDisconnected: (error: SshError) => void = () => {};
 
@@ -141,6 +149,10 @@ export class Transport {
         streamFailed: (e) => this.#link.streamFailed(e),
         fail: (e) => this.#end.fail(e),
         maybeRekey: () => this.#maybeRekey(),
+        outboundBackpressure: () => {
+          const cap = this.config.maxOutboundBuffer;
+          return this.#out.unflushed > cap ? this.#out.whenUnflushedBelow(cap / 2) : undefined;
+        },
         transportMessage: (payload) => this.#onTransportMessage(payload),
         authenticationSucceeded: () => this.startDelayedCompression(),
         deliver: (payload, sequence) => {
@@ -203,6 +215,11 @@ export class Transport {
   resumeSession(sessionId: Uint8Array): void {
     this.#handshake.sessionId = sessionId;
     this.#link.state?.resume();
+  }
+
+  /** True when the peer's first KEXINIT announced RFC 8308 (its EXT_INFO follows the first NEWKEYS). */
+  get peerSendsExtInfo(): boolean {
+    return this.#handshake.peerWantsExtInfo;
   }
 
   /** Integrity keys of the latest exchange (session reconnection tokens use them). */
@@ -269,11 +286,24 @@ export class Transport {
         this.#link.state!.cacheUnsent(payload);
         return resolved;
       }
+      if (out.queuedBytes > 4 * this.config.maxOutboundBuffer) return this.#gateOverflow();
       return out.enqueue(payload);
     }
     out.write(payload);
     this.#maybeRekey();
     return out.ready();
+  }
+
+  /** Bytes waiting to go to the peer: sealed and not yet taken by the byte stream, plus held at the kex gate. */
+  get outboundBacklog(): number {
+    return this.#out.unflushed + this.#out.queuedBytes;
+  }
+
+  /** The kex gate holds more than `4 × maxOutboundBuffer`: the peer provokes more than it lets out. */
+  #gateOverflow(): Promise<void> {
+    const queued = this.#out.queuedBytes;
+    this.#end.fail(new ProtocolError(`Peer provoked ${queued} bytes of messages held during key exchange; limit is ${4 * this.config.maxOutboundBuffer}`));
+    return Promise.reject(this.#end.error);
   }
 
   /**
@@ -357,6 +387,10 @@ export class Transport {
     }
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
+    if (outcome.initial) {
+      this.hostKeyBlob = outcome.hostKeyBlob;
+      this.hostCertificate = outcome.hostCertificate;
+    }
     // Kex `none` has no NEWKEYS to follow, so EXT_INFO goes out once the KEXINITs are through.
     if (outcome.initial && this.#keylessKex && this.#handshake.peerWantsExtInfo) this.#out.write(this.#extInfo());
     const interval = this.#keylessKex ? 0 : this.config.keyRotationInterval;
@@ -391,6 +425,7 @@ export class Transport {
   /** RFC 4253 §11, RFC 8308: the transport's own messages. */
   #onTransportMessage(payload: Uint8Array): void {
     if (payload[0] === MessageType.ExtInfo) return this.#onExtInfo(payload);
+    if (payload[0] === MessageType.Unimplemented) return this.onUnimplemented(decode(Unimplemented, payload).packetSequenceNumber);
     if (payload[0] === MessageType.Disconnect) this.#end.peerDisconnected(payload);
   }
 

@@ -41,9 +41,12 @@ export interface HarnessPage {
   close(): Promise<void>;
 }
 
-/** Bundles the harness, serves it, launches Chromium on a fresh profile and opens the page. */
-export async function openHarnessPage(): Promise<HarnessPage> {
-  const bundle = await bundleForBrowser(join(repoRoot, 'spec/browser/page/harness.ts'));
+/**
+ * Bundles the harness, serves it, launches Chromium on a fresh profile and opens the page.
+ * @param entry another page module (repository path), which sets the global `ready` when loaded
+ */
+export async function openHarnessPage(entry = 'spec/browser/page/harness.ts', ready = 'sshHarness'): Promise<HarnessPage> {
+  const bundle = await bundleForBrowser(join(repoRoot, entry));
   if (bundle.nodeImports.length > 0) throw new Error(`The harness bundle imports Node built-ins: ${JSON.stringify(bundle.nodeImports)}`);
   const html = '<!doctype html><meta charset="utf-8"><title>ssh-streams</title><script type="module" src="/harness.js"></script>';
   const http: Server = createServer((request, response) => {
@@ -80,7 +83,7 @@ export async function openHarnessPage(): Promise<HarnessPage> {
     page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
     await page.goto(origin + '/');
-    await page.waitForFunction(() => 'sshHarness' in globalThis, undefined, { timeout: 30_000 });
+    await page.waitForFunction((name) => name in globalThis, ready, { timeout: 30_000 });
     const opened = context;
     return {
       page,

@@ -81,9 +81,12 @@ export class TmuxPane {
     this.#tmux(['send-keys', '-t', 'spec', ...keys]);
   }
 
-  /** The visible screen, lines joined with \n, trailing blanks trimmed. */
+  /**
+   * The pane's text from the start of its history to the bottom of the screen (a line scrolled off
+   * the top still counts), lines joined with \n, trailing blanks trimmed.
+   */
   screen(): string {
-    return this.#tmux(['capture-pane', '-p', '-t', 'spec']).replace(/\s+$/, '');
+    return this.#tmux(['capture-pane', '-p', '-S', '-', '-t', 'spec']).replace(/\s+$/, '');
   }
 
   /** Changes the window (and so the pane) size; the program in the pane gets SIGWINCH. */

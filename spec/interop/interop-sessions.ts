@@ -10,6 +10,7 @@ import { SessionConfig } from '../../lib/config.js';
 import { TcpServer, socketToDuplex } from '../../lib/tcp/index.js';
 import { serveExec } from '../../lib/session/exec.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
+import type { MaybeCertifiedKey } from '../../lib/keys/certified-key.js';
 import { exportPublicKey, importKey } from '../../lib/keys/index.js';
 import { ensureTestUser, hostPublicKey, HOST_KEY_TYPES, startSshd, type Sshd, type TestUser } from '../helpers/openssh.js';
 import type { ServerAuthenticatingEvent, ServerAuthenticatingHandler } from '../../lib/auth/types.js';
@@ -150,7 +151,7 @@ export interface ExecServer {
  * @returns the listening server
  */
 export async function startExecServer(options: {
-  hostKeys: KeyPair[];
+  hostKeys: MaybeCertifiedKey[];
   onAuthenticating: ServerAuthenticatingHandler;
   config?: SessionConfig;
   onSession?: (session: ServerSession) => void;

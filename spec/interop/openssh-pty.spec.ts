@@ -4,8 +4,7 @@
  * device, `stty size` is the pane's size and follows a resize, Ctrl-C interrupts the foreground
  * program, and the shell's exit status becomes ssh's.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,14 +16,17 @@ import { startExecServer, type ExecServer } from './interop-sessions.js';
 
 const skip = skipWithoutOpenSsh() || skipWithoutTmux();
 
-/** True while a process whose whole command line is `command` runs. */
+/** True while a process whose whole command line is `command` runs (read from /proc). */
 function running(command: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', `^${command.replace(/\./g, '\\.')}$`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '').join(' ') === command) return true;
+    } catch {
+      // The process ended while we looked.
+    }
   }
+  return false;
 }
 
 describe.skipIf(skip)('OpenSSH ssh -tt into our server', () => {

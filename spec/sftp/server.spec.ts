@@ -86,6 +86,7 @@ describe('serveSftp', () => {
     expect((await sftp.fstat(file)).size).toBe(7);
     await file.setstat({ mode: 0o604 });
     await file.sync();
+    expect((await file.statvfs()).bsize).toBeGreaterThan(0n);
     await file.close();
     expect(statSync(join(root, 'f')).mode & 0o777).toBe(0o604);
     const again = await sftp.open('/f');

@@ -126,7 +126,7 @@ function parsePrivateSection(plain: Uint8Array, publicBlob: Uint8Array, encrypte
 }
 
 /** draft-miller-ssh-agent §4.2.3-4.2.6: the private fields of each key type. */
-function readPrivateFields(type: KeyType, r: SshReader): KeyMaterial {
+export function readPrivateFields(type: KeyType, r: SshReader): KeyMaterial {
   if (type === 'ssh-rsa') {
     const [n, e, d, , p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
     return rsaPrivateMaterial({ n, e, d, p, q }, what);
@@ -154,7 +154,7 @@ function readPrivateFields(type: KeyType, r: SshReader): KeyMaterial {
 }
 
 /** draft-miller-ssh-agent §4.2: writes the private fields of `key`. */
-function writePrivateFields(key: KeyPair, w: SshWriter): void {
+export function writePrivateFields(key: KeyPair, w: SshWriter): void {
   const m = key.material;
   w.string(key.keyType);
   if (m.kty === 'RSA') {

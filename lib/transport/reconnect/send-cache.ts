@@ -5,7 +5,10 @@
  * reconnect that needs the evicted message fails. Sans-I/O: no clock, no wire.
  */
 
+import { isEnableReconnect } from './messages.js';
+
 const DISCONNECT = 1;
+const GLOBAL_REQUEST = 80;
 const KEX_FIRST = 20;
 const KEX_LAST = 49;
 
@@ -68,8 +71,10 @@ export class SendCache {
 
   /**
    * Notes §2.3.3: the held messages from sequence `start` on, for replay, without key exchange
-   * messages (a new connection runs its own) and DISCONNECT. Empty when the peer is up to date;
-   * null when a message it needs is no longer held (evicted, or older than anything held).
+   * messages (a new connection runs its own), DISCONNECT, and enable-session-reconnect requests
+   * (per connection: replayed, one would switch the trailer on mid-replay). Empty when the peer
+   * is up to date; null when a message it needs is no longer held (evicted, or older than
+   * anything held).
    */
   sentMessagesFrom(start: number): Uint8Array[] | null {
     if (start > this.#lastSequence) return [];
@@ -80,6 +85,7 @@ export class SendCache {
       const { sequence, payload } = this.#entries[i]!;
       const type = payload[0]!;
       if (sequence < start || type === DISCONNECT || (type >= KEX_FIRST && type <= KEX_LAST)) continue;
+      if (type === GLOBAL_REQUEST && isEnableReconnect(payload)) continue;
       out.push(payload);
     }
     return out;

@@ -26,6 +26,8 @@ export interface ClientScenario {
   password?: string;
   usePageKey?: boolean;
   command: string;
+  /** The client's cipher preference (default the library's). */
+  encryptionAlgorithms?: string[];
   /** Bytes to send through `cat` and check (0 skips). */
   catBytes: number;
 }
@@ -98,7 +100,9 @@ const harness = {
 
   /** Connects as a client through the WebSocket bridge, runs a command and pushes bytes through cat. */
   async runClient(scenario: ClientScenario): Promise<ClientOutcome> {
-    const client = new ClientSession(SessionConfig.default());
+    const config = SessionConfig.default();
+    if (scenario.encryptionAlgorithms) config.encryptionAlgorithms = scenario.encryptionAlgorithms;
+    const client = new ClientSession(config);
     let hostKeyFingerprint = '';
     let hostKeyAccepted = false;
     client.onAuthenticating = async (e) => {
@@ -212,9 +216,9 @@ async function serveOne(ws: WebSocket, hostKey: KeyPair): Promise<void> {
   }
 }
 
-/** The page server's commands, run after the exec reply went out. */
+/** The page server's commands, run after the exec reply went out (a task later, not a microtask). */
 async function runCommand(channel: Channel, command: string): Promise<void> {
-  await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
   if (command === 'cat') {
     await channel.readable.pipeTo(channel.writable, { preventClose: true });
     await channel.close({ exitStatus: 0 });

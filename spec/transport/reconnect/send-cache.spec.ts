@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SendCache } from '../../../lib/transport/reconnect/send-cache.js';
+import { encodeEnableReconnect } from '../../../lib/transport/reconnect/messages.js';
 
 const message = (type: number, tag = 0) => new Uint8Array([type, tag]);
 
@@ -50,5 +51,13 @@ describe('SendCache', () => {
     }
     expect(cache.size).toBe(2);
     expect(cache.sentMessagesFrom(998)!.map((m) => m[1])).toEqual([998 & 0xff, 999 & 0xff]);
+  });
+
+  it('holds the place of an enable-session-reconnect request but never replays it', () => {
+    const cache = new SendCache(0);
+    cache.add(5, encodeEnableReconnect(), 0);
+    cache.add(6, message(94, 6), 0);
+    expect(cache.sentMessagesFrom(5)!.map((m) => m[1])).toEqual([6]);
+    expect(cache.sentMessagesFrom(4)).toBeNull();
   });
 });
