@@ -5,6 +5,13 @@
  */
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
 import { isZlibAvailable } from './compression/zlib-engine.js';
+import { installedFastestCipher } from './cipher/suite.js';
+
+/** `names` with the installed cipher suite's fastest cipher first, when it names one in the list. */
+function fastestFirst(names: string[]): string[] {
+  const fastest = installedFastestCipher();
+  return fastest !== undefined && names.includes(fastest) ? [fastest, ...names.filter((n) => n !== fastest)] : names;
+}
 
 /** Handler for a custom message number (config.messageHandlers); `session` is the receiving session. */
 export type MessageHandler = (payload: Uint8Array, session: unknown) => void | Promise<void>;
@@ -77,14 +84,18 @@ export class SessionConfig {
     Algorithms.publicKey.rsaSha2_512Cert,
     Algorithms.publicKey.rsaSha2_256Cert,
   ];
-  encryptionAlgorithms: string[] = [
+  /**
+   * Ciphers, preferred first. Where the installed cipher suite names a faster cipher (the browser
+   * build's `@noble` suite: chacha20-poly1305) that one moves to the front.
+   */
+  encryptionAlgorithms: string[] = fastestFirst([
     Algorithms.encryption.aes256Gcm,
     Algorithms.encryption.chacha20Poly1305,
     Algorithms.encryption.aes128Gcm,
     Algorithms.encryption.aes256Ctr,
     Algorithms.encryption.aes192Ctr,
     Algorithms.encryption.aes128Ctr,
-  ];
+  ]);
   hmacAlgorithms: string[] = [
     Algorithms.hmac.hmacSha512Etm,
     Algorithms.hmac.hmacSha256Etm,

@@ -45,6 +45,16 @@ beforeAll(() => installCipherSuite(countingWebSuite));
 afterAll(() => installCipherSuite(nodeCipherSuite));
 
 describe('sessions under the @noble cipher suite', () => {
+  it('prefer chacha20-poly1305, the fastest cipher in pure JavaScript, and negotiate it by default', async () => {
+    expect(SessionConfig.default().encryptionAlgorithms).toEqual([
+      'chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com', 'aes256-ctr', 'aes192-ctr', 'aes128-ctr',
+    ]);
+    const { client, server } = await sessionPair();
+    expect(client.algorithms?.encryptionClientToServer).toBe('chacha20-poly1305@openssh.com');
+    await client.close();
+    await server.close();
+  });
+
   it.each(combinations)('echo 3 MiB with $cipher and $mac', async ({ cipher, mac }) => {
     expect(installedCipherSuite().suite.name).toBe('@noble');
     const before = built.get(cipher) ?? 0;

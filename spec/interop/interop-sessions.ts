@@ -9,11 +9,33 @@ import { ClientSession } from '../../lib/client-session.js';
 import { SessionConfig } from '../../lib/config.js';
 import { TcpServer, socketToDuplex } from '../../lib/tcp/index.js';
 import { serveExec } from '../../lib/session/exec.js';
-import type { KeyPair } from '../../lib/keys/key-pair.js';
+import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
 import type { MaybeCertifiedKey } from '../../lib/keys/certified-key.js';
+import { exportPublicKey, importKey } from '../../lib/keys/index.js';
+import { ensureTestUser, hostPublicKey, HOST_KEY_TYPES, startSshd, type Sshd, type TestUser } from '../helpers/openssh.js';
 import type { ServerAuthenticatingEvent, ServerAuthenticatingHandler } from '../../lib/auth/types.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import type { Channel } from '../../lib/mux/channel.js';
+
+/** A test sshd that admits the test user with a fresh ed25519 key, and the host keys it presents. */
+export interface SshdForUser {
+  sshd: Sshd;
+  user: TestUser;
+  userKey: KeyPair;
+  hostKeys: KeyPair[];
+}
+
+/**
+ * Starts a test sshd for our client to log in to with a public key.
+ * @param extraConfig sshd_config lines added to the defaults
+ */
+export async function startSshdForUser(extraConfig?: string[]): Promise<SshdForUser> {
+  const user = ensureTestUser();
+  const userKey = await generateKeyPair('ssh-ed25519');
+  const sshd = await startSshd({ authorizedKeys: [await exportPublicKey(userKey)], ...(extraConfig ? { extraConfig } : {}) });
+  const hostKeys = await Promise.all(HOST_KEY_TYPES.map((type) => importKey(hostPublicKey(sshd, type))));
+  return { sshd, user, userKey, hostKeys };
+}
 
 /**
  * Connects our client to `127.0.0.1:port`, accepting only one of `hostKeys`.

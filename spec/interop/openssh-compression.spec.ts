@@ -11,21 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
-import { exportPublicKey, importKey } from '../../lib/keys/index.js';
+import { importKey } from '../../lib/keys/index.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import {
   createOpenSshKey,
-  ensureTestUser,
-  hostPublicKey,
-  HOST_KEY_TYPES,
   runSsh,
   skipWithoutOpenSsh,
-  startSshd,
   type OpenSshKeyFiles,
   type Sshd,
   type TestUser,
 } from '../helpers/openssh.js';
-import { connectClient, hashStream, startExecServer, type ExecServer } from './interop-sessions.js';
+import { connectClient, startSshdForUser, hashStream, startExecServer, type ExecServer } from './interop-sessions.js';
 import { logText } from '../helpers/compressible.js';
 
 const skip = skipWithoutOpenSsh();
@@ -131,10 +127,7 @@ describe.skipIf(skip)('OpenSSH interop: our client with compression against sshd
   let hostKeys: KeyPair[];
 
   beforeAll(async () => {
-    user = ensureTestUser();
-    userKey = await generateKeyPair('ssh-ed25519');
-    sshd = await startSshd({ authorizedKeys: [await exportPublicKey(userKey)], extraConfig: ['Compression yes'] });
-    hostKeys = await Promise.all(HOST_KEY_TYPES.map((type) => importKey(hostPublicKey(sshd, type))));
+    ({ sshd, user, userKey, hostKeys } = await startSshdForUser(['Compression yes']));
   });
   afterAll(async () => {
     await sshd?.stop();

@@ -11,21 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
-import { exportPublicKey, importKey } from '../../lib/keys/index.js';
+import { importKey } from '../../lib/keys/index.js';
 import type { ClientSession } from '../../lib/client-session.js';
 import {
   createOpenSshKey,
-  ensureTestUser,
-  hostPublicKey,
-  HOST_KEY_TYPES,
   runSsh,
   skipWithoutOpenSsh,
-  startSshd,
   type OpenSshKeyFiles,
   type Sshd,
   type TestUser,
 } from '../helpers/openssh.js';
-import { connectClient, execText, hashStream, patternSource, startExecServer, type ExecServer } from './interop-sessions.js';
+import { connectClient, startSshdForUser, execText, hashStream, patternSource, startExecServer, type ExecServer } from './interop-sessions.js';
 
 const skip = skipWithoutOpenSsh();
 const MiB = 1024 * 1024;
@@ -37,10 +33,7 @@ describe.skipIf(skip)('OpenSSH interop: our client runs commands on sshd', () =>
   let hostKeys: KeyPair[];
 
   beforeAll(async () => {
-    user = ensureTestUser();
-    userKey = await generateKeyPair('ssh-ed25519');
-    sshd = await startSshd({ authorizedKeys: [await exportPublicKey(userKey)] });
-    hostKeys = await Promise.all(HOST_KEY_TYPES.map((type) => importKey(hostPublicKey(sshd, type))));
+    ({ sshd, user, userKey, hostKeys } = await startSshdForUser());
   });
   afterAll(async () => {
     await sshd?.stop();

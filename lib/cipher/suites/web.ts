@@ -24,4 +24,6 @@ export const webCipherSuite: CipherSuite = {
     ...[AES256_CTR, AES192_CTR, AES128_CTR, AES256_CBC, CIPHER_NONE].map((c) => encryptAndMacAlgorithm(c, nobleEncryptAndMac)),
   ],
   macs: MAC_ALGORITHMS,
+  // Pure-JS ChaCha20-Poly1305 runs about three times faster than pure-JS AES-GCM (bench:floor --suite=web).
+  fastestCipher: 'chacha20-poly1305@openssh.com',
 };

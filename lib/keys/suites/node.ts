@@ -6,6 +6,7 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createHash,
   createHmac,
   createPrivateKey,
@@ -24,6 +25,9 @@ import { KeyError } from '../../errors.js';
 import { bytesOfJwkMember, curveOfKeyType, materialToJwk, type KeyMaterial, type KeyType } from '../key-material.js';
 import type { KeyCipherOptions, KeySuite, SignatureScheme } from '../suite.js';
 import { ecPrivateKeyDer, ed25519PrivateKeyDer } from '../formats/key-der.js';
+
+/** OpenSSL's names of the JWK curves, for createECDH. */
+const ecdhCurves = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' } as const;
 
 const generate = promisify(generateKeyPair);
 const pbkdf2Async = promisify(pbkdf2);
@@ -83,14 +87,32 @@ export const nodeKeySuite: KeySuite = {
 
   derivePublic(material) {
     if (material.kty === 'RSA' || material.d === undefined) throw new KeyError(`Cannot derive a public key from ${material.kty} material without d`);
-    const der = material.kty === 'OKP' ? ed25519PrivateKeyDer(material.d) : ecPrivateKeyDer(material.crv, material.d);
+    if (material.kty === 'EC') {
+      try {
+        const jwk = createPrivateKey({ key: Buffer.from(ecPrivateKeyDer(material.crv, material.d)), format: 'der', type: 'sec1' })
+          .export({ format: 'jwk' }) as Record<string, unknown>;
+        return { x: bytesOfJwkMember(jwk, 'x'), y: bytesOfJwkMember(jwk, 'y') };
+      } catch (cause) {
+        // Bun's node:crypto (BoringSSL) cannot decode a SEC1 key without its public point: multiply through ECDH there.
+        let point: Buffer;
+        try {
+          const ecdh = createECDH(ecdhCurves[material.crv]);
+          ecdh.setPrivateKey(material.d);
+          point = ecdh.getPublicKey();
+        } catch {
+          throw new KeyError(`Invalid EC private key: ${(cause as Error).message}`, { cause });
+        }
+        const half = (point.length - 1) / 2;
+        return { x: new Uint8Array(point.subarray(1, 1 + half)), y: new Uint8Array(point.subarray(1 + half)) };
+      }
+    }
     let jwk: Record<string, unknown>;
     try {
-      jwk = createPrivateKey({ key: Buffer.from(der), format: 'der', type: material.kty === 'OKP' ? 'pkcs8' : 'sec1' }).export({ format: 'jwk' }) as Record<string, unknown>;
+      jwk = createPrivateKey({ key: Buffer.from(ed25519PrivateKeyDer(material.d)), format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }) as Record<string, unknown>;
     } catch (cause) {
       throw new KeyError(`Invalid ${material.kty} private key: ${(cause as Error).message}`, { cause });
     }
-    return material.kty === 'OKP' ? { x: bytesOfJwkMember(jwk, 'x') } : { x: bytesOfJwkMember(jwk, 'x'), y: bytesOfJwkMember(jwk, 'y') };
+    return { x: bytesOfJwkMember(jwk, 'x') };
   },
 
   hash(name, ...parts) {
