@@ -3,11 +3,13 @@
  * of ssh-streams, and a WebSocket endpoint (/ssh) where a Node ServerSession answers it
  * (webSocketToDuplex on the `ws` package's socket). It prints the host key fingerprint and a link
  * that carries it; the page refuses any other host key, logs in as `demo`/`demo`, runs a command
- * and streams a sample file with a progress bar. `--port N` picks the port (default 8022).
+ * and streams a sample file with a progress bar, then opens an xterm.js terminal on a pty shell
+ * (a real pseudo-terminal when node-pty is installed). `--port N` picks the port (default 8022).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ const SAMPLE_SIZE = 16 * 1024 * 1024;
 
 const HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ssh-streams in the browser</title>
+<link rel="stylesheet" href="/xterm.css">
 <style>
   body { font: 15px system-ui, sans-serif; margin: 2rem auto; max-width: 56rem; color: #1d2330; }
   h1 { font-size: 1.4rem; } pre { background: #10141c; color: #d7e0ee; padding: 1rem; border-radius: 6px; overflow-x: auto; }
@@ -35,6 +38,8 @@ const HTML = `<!doctype html>
 <pre><span id="command"></span>\n<span id="output"></span></pre>
 <p>Streaming a file through <code>cat</code>: <span id="progress-text"></span></p>
 <progress id="bar" value="0" max="1"></progress>
+<p>A shell on a pseudo-terminal, in xterm.js:</p>
+<div id="terminal"></div>
 <script type="module" src="/page.js"></script></body></html>`;
 
 /** A running web demo. */
@@ -86,10 +91,12 @@ export async function startWebDemo(options: { port: number; stateDir: string }):
     logLevel: 'silent',
   });
   const script = page.outputFiles[0]!.text;
+  const xtermCss = readFileSync(createRequire(import.meta.url).resolve('@xterm/xterm/css/xterm.css'), 'utf8');
   const info = JSON.stringify({ username: USER, password: PASSWORD, command: COMMAND, file });
 
   const http: Server = createServer((request, response) => {
     if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    else if (request.url === '/xterm.css') response.writeHead(200, { 'content-type': 'text/css' }).end(xtermCss);
     else if (request.url === '/demo.json') response.writeHead(200, { 'content-type': 'application/json' }).end(info);
     else if (request.url === '/' || request.url?.startsWith('/#')) response.writeHead(200, { 'content-type': 'text/html' }).end(HTML);
     else response.writeHead(404).end();

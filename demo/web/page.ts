@@ -2,8 +2,10 @@
  * The web demo's page: opens an SSH session over a WebSocket with the browser build of
  * ssh-streams, checks the host key against the fingerprint the server printed (passed in the URL
  * fragment), authenticates, runs a command and shows its output, then streams a file through
- * `cat` with a progress bar and checks its SHA-256 in the page.
+ * `cat` with a progress bar and checks its SHA-256 in the page; then attaches an xterm.js terminal
+ * to a shell with a pseudo-terminal on the server (`pty-req`, `shell`, `window-change`).
  */
+import { Terminal } from '@xterm/xterm';
 import { ClientSession, SessionConfig, webSocketToDuplex } from '../../lib/index.browser.js';
 import { getFingerprint } from '../../lib/keys/index.browser.js';
 
@@ -72,8 +74,31 @@ async function run(): Promise<void> {
     `Streamed ${filled} bytes in ${seconds.toFixed(1)} s (${(filled / 1e6 / seconds).toFixed(1)} MB/s); SHA-256 ${same ? 'matches' : 'DOES NOT MATCH'} the server's`,
     same ? 'ok' : 'bad',
   );
-  await client.close();
   document.body.dataset.state = same && exitStatus === 0 ? 'done' : 'failed';
+  await openTerminal(client);
+}
+
+/** RFC 4254 §6.2, §6.5, §6.7: a shell on a pseudo-terminal the size of the xterm.js terminal. */
+async function openTerminal(client: ClientSession): Promise<void> {
+  const terminal = new Terminal({ cols: 100, rows: 12, convertEol: false, fontSize: 13 });
+  terminal.open($('terminal'));
+  const shell = await client.openChannel();
+  const granted = await shell.requestPty({ term: 'xterm-256color', columns: terminal.cols, rows: terminal.rows });
+  if (!(await shell.shell())) throw new Error('the server refused the shell');
+  log(`Terminal: ${granted ? 'a pseudo-terminal' : 'pipes (the server has no node-pty)'} with a shell; type in it`, granted ? 'ok' : '');
+  const writer = shell.writable.getWriter();
+  const encoder = new TextEncoder();
+  // Keys go out in order; each write waits for the channel's window (backpressure).
+  let typing = Promise.resolve();
+  terminal.onData((data) => {
+    typing = typing.then(() => writer.write(encoder.encode(data))).catch(() => undefined);
+  });
+  terminal.onResize(({ cols, rows }) => void shell.resizePty({ columns: cols, rows }).catch(() => undefined));
+  document.body.dataset.terminal = 'open';
+  terminal.focus();
+  for await (const chunk of shell.readable) terminal.write(chunk);
+  document.body.dataset.terminal = 'closed';
+  await client.close();
 }
 
 run().catch((error: unknown) => {

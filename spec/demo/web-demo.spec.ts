@@ -33,7 +33,7 @@ describe.skipIf(skipWithoutChromium())('npm run demo:web', () => {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      viewport: { width: 1000, height: 560 },
+      viewport: { width: 1000, height: 860 },
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     try {
@@ -47,6 +47,15 @@ describe.skipIf(skipWithoutChromium())('npm run demo:web', () => {
       expect(log).toMatch(/Streamed 16777216 bytes in .* SHA-256 matches/);
       expect(await page.locator('#output').innerText()).toContain('served by ssh-streams over a WebSocket');
       expect(await page.evaluate(() => (document.getElementById('bar') as HTMLProgressElement).value)).toBe(16 * 1024 * 1024);
+      // The xterm.js terminal: typed keys reach a shell on a pseudo-terminal and its output shows.
+      await page.waitForFunction(() => document.body.dataset.terminal === 'open', undefined, { timeout: 60_000 });
+      expect(await page.locator('#log').innerText()).toContain('Terminal: a pseudo-terminal with a shell');
+      await page.locator('#terminal .xterm').click();
+      await page.keyboard.type('tty; echo "xterm-$((6*7))"; stty size\n');
+      await expect.poll(() => page.locator('#terminal .xterm-rows').innerText(), { timeout: 30_000 }).toMatch(/xterm-42/);
+      const screen = await page.locator('#terminal .xterm-rows').innerText();
+      expect(screen).toMatch(/\/dev\/pts\/\d+/);
+      expect(screen).toMatch(/^12 100$/m);
       const shot = process.env.UPDATE_SCREENSHOT === '1' ? join(repoRoot, 'docs/web-demo.png') : join(stateDir, 'web-demo.png');
       await page.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
