@@ -6,18 +6,17 @@
  */
 import { ProtocolError } from '../errors.js';
 import { message, optional, rest, string, uint32, uint64, utf8, type Field, type MessageSchema, type MessageValue } from '../codec/schema.js';
-import { SshWriter, type SshReader } from '../codec/wire.js';
+import { SshWriter, utf8Decode, type SshReader } from '../codec/wire.js';
 import { attrs, readAttributes, writeAttributes, type SftpAttributes } from './attributes.js';
 import { SftpPacketType as T } from './constants.js';
-
-const lenientText = new TextDecoder('utf-8');
 
 /**
  * A path or file name: draft-02 §6 sends them as plain strings, and servers list names that are
  * not UTF-8 (old files, other locales), so they decode with replacement characters instead of failing.
+ * A leading U+FEFF is part of the name, not a byte-order mark.
  */
 export const path: Field<string> = {
-  read: (r) => lenientText.decode(r.string()),
+  read: (r) => utf8Decode(r.string()),
   write: (w, v) => void w.string(v),
 };
 
@@ -25,7 +24,7 @@ export const path: Field<string> = {
 export const extensionPairs: Field<Map<string, string>> = {
   read: (r) => {
     const pairs = new Map<string, string>();
-    while (r.remaining > 0) pairs.set(r.utf8(), lenientText.decode(r.string()));
+    while (r.remaining > 0) pairs.set(r.utf8(), utf8Decode(r.string()));
     return pairs;
   },
   write: (w, pairs) => {

@@ -59,6 +59,13 @@ describe('SFTP packet codec', () => {
     );
   });
 
+  it('keeps a leading U+FEFF in paths and extension data', () => {
+    const name = '\uFEFFreport.txt';
+    expect(decode(M.Stat, payloadOf(M.encodePacket(M.Stat, { requestId: 1, path: name })))).toEqual({ requestId: 1, path: name });
+    const extensions = new Map([['x@example.com', '\uFEFF1']]);
+    expect(decode(M.Version, payloadOf(M.encodePacket(M.Version, { version: 3, extensions }))).extensions).toEqual(extensions);
+  });
+
   it('fails with a clear error on any truncation of a valid packet', () => {
     fc.assert(
       fc.property(fc.record({ requestId: u32, filename: text, pflags: u32, attrs: attributes }), fc.nat(), (value, cut) => {
