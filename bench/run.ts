@@ -7,7 +7,9 @@
  * `--cipher=none` measures ssh-streams without packet crypto),
  * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
  * SFTP rows (bench/sftp.ts, needs OpenSSH and root) run too; `--only=sftp` runs only them, and
- * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out.
+ * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out. Browser rows (bench/browser.ts, a page in Debian's
+ * Chromium) run only when asked for: `--only=browser`, with `--bytes` and `--cipher` as above;
+ * `--browser-profile=DIR` writes a CPU profile of the page per row.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +22,7 @@ import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { runSftpBench } from './sftp.js';
+import { runBrowserBench } from './browser.js';
 
 const MiB = 1024 * 1024;
 
@@ -53,12 +56,19 @@ const options: BenchOptions = {
 };
 
 const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
-const unknown = options.only.filter((name) => name !== 'sftp' && !peers.some((p) => p.name === name));
-if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, sftp`);
+const extraRows = ['sftp', 'browser'];
+const unknown = options.only.filter((name) => !extraRows.includes(name) && !peers.some((p) => p.name === name));
+if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, ${extraRows.join(', ')}`);
 
-const onlySftp = options.only.length > 0 && options.only.every((name) => name === 'sftp');
+const onlyExtra = options.only.length > 0 && options.only.every((name) => extraRows.includes(name));
 const withSftp = option('no-sftp', 'BENCH_NO_SFTP') === undefined && (options.only.length === 0 || options.only.includes('sftp'));
-const results: BenchResult[] = onlySftp ? [] : await runBenchmark(peers, { ...options, only: options.only.filter((name) => name !== 'sftp') });
+const results: BenchResult[] = onlyExtra ? [] : await runBenchmark(peers, { ...options, only: options.only.filter((name) => !extraRows.includes(name)) });
+if (options.only.includes('browser')) {
+  // Pure-JS packet crypto is ~10x slower than node:crypto: the browser rows default to 32 MiB.
+  const browserBytes = option('bytes', 'BENCH_MIB') === undefined ? 32 * MiB : options.bytes;
+  const ciphers = option('cipher', 'BENCH_CIPHER') === undefined ? ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com'] : options.ciphers;
+  results.push(...(await runBrowserBench({ bytes: browserBytes, chunkSize: options.chunkSize, rounds: options.rounds, ciphers, profileDir: option('browser-profile', 'BENCH_BROWSER_PROFILE'), log: options.log })));
+}
 if (withSftp) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
 const environment = {
   node: process.version,
