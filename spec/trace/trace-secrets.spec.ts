@@ -162,9 +162,9 @@ describe('findLeaks', () => {
     expect(findLeaks([event(Buffer.from(key).toString('hex'))], secrets)[0]).toMatch(/^key in/);
     expect(findLeaks([event(Buffer.from(key).toString('base64'))], secrets)[0]).toMatch(/^key in/);
     expect(findLeaks([event(Buffer.from(key).toString('base64url'))], secrets)[0]).toMatch(/^key in/);
-    expect(findLeaks([event(`blob ${'ab'.repeat(20)}`)], [])).toEqual([expect.stringMatching(/^long hex run/)]);
+    expect(findLeaks([event(`blob ${'ab'.repeat(20)}`)], [])).toContainEqual(expect.stringMatching(/^long hex run/));
     expect(findLeaks([event(`blob ${'Zm9v'.repeat(12)}`)], [])).toEqual([expect.stringMatching(/^long base64 run/)]);
-    expect(findLeaks([event('ok', { bytes: key })], [])).toEqual([expect.stringMatching(/^field bytes .* not a plain value/), expect.anything()]);
+    expect(findLeaks([event('ok', { bytes: key })], [])).toEqual([expect.stringMatching(/^field bytes of "ok" is not a plain value/)]);
     expect(findLeaks([event(`key SHA256:${'A'.repeat(43)}`)], [])).toEqual([]);
   });
 });
