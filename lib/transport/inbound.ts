@@ -9,6 +9,7 @@ import { MessageType } from '../codec/messages/transport.js';
 import type { PacketReader } from './packet-reader.js';
 import type { Handshake } from './handshake.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
+import type { Tracer } from '../trace/tracer.js';
 
 const TRANSPORT_MAX = MessageType.KexMethodLast;
 
@@ -40,6 +41,8 @@ export class Inbound {
   readonly reader: PacketReader;
   readonly #host: InboundHost;
   readonly #reconnect: ReconnectState | undefined;
+  /** Set only while tracing is on: the one check per message when it is off. */
+  trace: Tracer | undefined;
   #byteReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   constructor(reader: PacketReader, options: { host: InboundHost; reconnect: ReconnectState | undefined }) {
@@ -115,6 +118,7 @@ export class Inbound {
       if (message === undefined) return;
       payload = message;
     }
+    if (this.trace !== undefined) this.trace.inbound(payload);
     const type = payload[0]!;
     const host = this.#host;
     const handshake = host.handshake;
