@@ -216,7 +216,10 @@ class Pipeline {
   async #run(payload: SftpPayload): Promise<void> {
     try {
       const response = await answer(this.ops!, payload);
-      if (this.failure === undefined) void this.#writer.write(response).catch(noop);
+      if (this.failure === undefined) {
+        // Once written, the channel has copied the bytes into its packets: the buffer may be reused.
+        this.#writer.write(response).then(() => this.ops!.recycle(response), noop);
+      }
     } catch (error) {
       if (this.failure === undefined) {
         this.failure = error as ProtocolError;
