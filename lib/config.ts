@@ -148,6 +148,15 @@ export class SessionConfig {
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
   /**
+   * The peer's channel requests waiting for their handler's answer across all channels of a
+   * session (each channel also holds at most 1024); one more is a DISCONNECT (protocol error).
+   * A peer that sends requests faster than the handlers answer them cannot grow the session
+   * past this many, nor past `maxPendingChannelRequestBytes` of their data.
+   */
+  maxPendingChannelRequests = 4096;
+  /** Bytes of request data those waiting channel requests may hold; past it, DISCONNECT (protocol error). */
+  maxPendingChannelRequestBytes = 16 * 1024 * 1024;
+  /**
    * Bytes of sealed packets waiting for the byte stream past which the session stops reading
    * from the peer until half of them went out: a peer that provokes replies (UNIMPLEMENTED,
    * REQUEST_FAILURE, CHANNEL_FAILURE...) and never reads them is held back by TCP instead of

@@ -18,6 +18,7 @@ import { TcpClient } from '../../lib/tcp/tcp-client.js';
 import { socketToDuplex } from '../../lib/tcp/socket-duplex.js';
 import { ServerSession } from '../../lib/server-session.js';
 import type { ClientSession } from '../../lib/client-session.js';
+import type { Channel } from '../../lib/mux/channel.js';
 import { serveExec } from '../../lib/session/exec.js';
 import { testHostKey } from './pairs.js';
 import { duplexPair, readAll, type ByteDuplex } from './pipes.js';
@@ -37,8 +38,11 @@ export interface HostileTestServer {
   close(): Promise<void>;
 }
 
-/** A TcpServer on 127.0.0.1 accepting `user`/`secret` and serving exec on every channel. */
-export async function hostileTestServer(config: SessionConfig = SessionConfig.default()): Promise<HostileTestServer> {
+/** How the test server serves each channel (exec by default). */
+export type ChannelServer = (channel: Channel) => void;
+
+/** A TcpServer on 127.0.0.1 accepting `user`/`secret` and serving exec (or `serve`) on every channel. */
+export async function hostileTestServer(config: SessionConfig = SessionConfig.default(), serve: ChannelServer = serveExec): Promise<HostileTestServer> {
   const server = new TcpServer(config);
   server.credentials = { hostKeys: [await testHostKey()] };
   server.onSessionAuthenticating = (e) => e.username === 'user' && e.password === 'secret';
@@ -48,7 +52,7 @@ export async function hostileTestServer(config: SessionConfig = SessionConfig.de
     sessions.push(session);
     ends.push(session.closed.catch((error) => ({ reason: error.reason ?? -1, description: String(error.message), error, initiatedBy: 'local' as const })));
     void (async () => {
-      for await (const channel of session.channels) serveExec(channel);
+      for await (const channel of session.channels) serve(channel);
     })();
   };
   server.onSessionOpened = adopt;
@@ -261,11 +265,11 @@ export interface HostileSetup {
  * Per-test set-up and tear-down of a {@link HostileSetup}: the hostile client over TCP, or over
  * an in-memory link with small queues (`memory`) so a flood pushes back after kilobytes.
  */
-export function hostileFixture(config: () => SessionConfig, link: 'tcp' | 'memory' = 'tcp') {
+export function hostileFixture(config: () => SessionConfig, link: 'tcp' | 'memory' = 'tcp', serve?: ChannelServer) {
   let current: HostileSetup | undefined;
   return {
     async setUp(): Promise<HostileSetup> {
-      const server = await hostileTestServer(config());
+      const server = await hostileTestServer(config(), serve);
       const bystander = await Bystander.connect(server.port);
       const hostile = link === 'tcp' ? await HostileClient.connect(server.port) : await HostileClient.over(server.connectInMemory());
       current = { server, bystander, hostile };
