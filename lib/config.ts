@@ -6,6 +6,7 @@
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
 import { isZlibAvailable } from './compression/zlib-engine.js';
 import { installedFastestCipher } from './cipher/suite.js';
+import type { TraceSetting } from './trace/trace-event.js';
 
 /** `names` with the installed cipher suite's fastest cipher first, when it names one in the list. */
 function fastestFirst(names: string[]): string[] {
@@ -178,6 +179,12 @@ export class SessionConfig {
   reconnectTimeout = 5 * 60 * 1000;
   /** Use strict key exchange (kex-strict-*-v00@openssh.com, the Terrapin countermeasure) when the peer does. */
   strictKex = true;
+  /**
+   * Diagnostics like `ssh -v`: `info`, `debug` or `verbose` (each includes the ones before), or
+   * `off`. Events go to `session.onTrace`; never a password, key, signature or channel data at
+   * any level. Read when a session is created. See README "Diagnostics".
+   */
+  trace: TraceSetting = 'off';
   /** Custom message numbers and their handlers (numbers a session does not otherwise handle). */
   messageHandlers = new Map<number, MessageHandler>();
   /** Registered services (see `addService`). */
