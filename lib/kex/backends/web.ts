@@ -1,6 +1,6 @@
 /**
- * The portable key exchange backend: `@noble/curves` (X25519, P-256/384/521) and `@noble/hashes`
- * (SHA-2, HMAC), audited pure JavaScript, synchronous like the Node backend, and MODP
+ * The portable key exchange backend: `@noble/curves` (X25519, P-256/384/521), `@noble/hashes`
+ * (SHA-2, HMAC) and `@noble/post-quantum` (ML-KEM-768), audited pure JavaScript, synchronous like the Node backend, and MODP
  * exponentiation with BigInt. The BigInt arithmetic is not constant-time; it only ever
  * exponentiates by a fresh ephemeral exponent that is used once (RFC 4253 §8), which leaves a
  * timing observer one sample per secret.
@@ -9,7 +9,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import type { KexAgreement, KexBackend, KexHashName, NistCurveName } from '../backend.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import type { KexAgreement, KexBackend, KexHashName, MlKem768, NistCurveName } from '../backend.js';
 import { bigIntToBytes, bytesToBigInt, MODP_GENERATOR, MODP_PRIMES } from '../modp-groups.js';
 
 const hashes = { sha256, sha384, sha512 } as const satisfies Record<KexHashName, unknown>;
@@ -30,6 +31,22 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   }
   return result;
 }
+
+/** FIPS 203 §8 ML-KEM-768 sizes. */
+const mlkemSeedLength = 64;
+const mlkemMessageLength = 32;
+
+/** FIPS 203 ML-KEM-768 from `@noble/post-quantum`, every random input drawn from the caller's source. */
+export const nobleMlKem768: MlKem768 = {
+  keygen(seed) {
+    if (seed.length !== mlkemSeedLength) throw new RangeError(`ML-KEM-768 seed must be ${mlkemSeedLength} bytes, got ${seed.length}`);
+    const { publicKey, secretKey } = ml_kem768.keygen(seed);
+    return { publicKey, decapsulate: (cipherText) => ml_kem768.decapsulate(cipherText, secretKey) };
+  },
+  encapsulate(publicKey, randomBytes) {
+    return ml_kem768.encapsulate(publicKey, randomBytes(mlkemMessageLength));
+  },
+};
 
 /** `@noble/*` and BigInt key exchange operations. */
 export const webKexBackend: KexBackend = {
@@ -66,4 +83,5 @@ export const webKexBackend: KexBackend = {
       agree: (peer) => bigIntToBytes(modPow(bytesToBigInt(peer), x, prime), length),
     };
   },
+  mlkem768: nobleMlKem768,
 };
