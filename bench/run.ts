@@ -7,7 +7,9 @@
  * `--cipher=none` measures ssh-streams without packet crypto),
  * --rounds=<n> (BENCH_ROUNDS, throughput runs whose median is shown; 3 by default).
  * SFTP rows (bench/sftp.ts, needs OpenSSH and root) run too; `--only=sftp` runs only them, and
- * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out.
+ * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out. The sshd rows (bench/sshd.ts: clients against
+ * OpenSSH's sshd, download/upload/forward, both ciphers) likewise: `--only=sshd`, `--no-sshd`
+ * (BENCH_NO_SSHD=1); `--sshd-clients=ssh-streams,openssh` picks their clients.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +22,7 @@ import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { runSftpBench } from './sftp.js';
+import { runSshdBench } from './sshd.js';
 
 const MiB = 1024 * 1024;
 
@@ -53,13 +56,20 @@ const options: BenchOptions = {
 };
 
 const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
-const unknown = options.only.filter((name) => name !== 'sftp' && !peers.some((p) => p.name === name));
-if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, sftp`);
+const sections = ['sftp', 'sshd'];
+const unknown = options.only.filter((name) => !sections.includes(name) && !peers.some((p) => p.name === name));
+if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, ${sections.join(', ')}`);
 
-const onlySftp = options.only.length > 0 && options.only.every((name) => name === 'sftp');
-const withSftp = option('no-sftp', 'BENCH_NO_SFTP') === undefined && (options.only.length === 0 || options.only.includes('sftp'));
-const results: BenchResult[] = onlySftp ? [] : await runBenchmark(peers, { ...options, only: options.only.filter((name) => name !== 'sftp') });
-if (withSftp) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
+const onlySections = options.only.length > 0 && options.only.every((name) => sections.includes(name));
+const wants = (section: string, off: string, env: string): boolean =>
+  option(off, env) === undefined && (options.only.length === 0 || options.only.includes(section));
+const onlyPeers = options.only.filter((name) => !sections.includes(name));
+const results: BenchResult[] = onlySections ? [] : await runBenchmark(peers, { ...options, only: onlyPeers });
+if (wants('sshd', 'no-sshd', 'BENCH_NO_SSHD')) {
+  const clients = (option('sshd-clients', 'BENCH_SSHD_CLIENTS') ?? '').split(',').filter(Boolean);
+  results.push(...(await runSshdBench({ bytes: options.bytes, rounds: options.rounds, ciphers: selectCiphers(option('cipher', 'BENCH_CIPHER') ?? '').filter((c) => c !== 'none'), peers: clients, log: options.log })));
+}
+if (wants('sftp', 'no-sftp', 'BENCH_NO_SFTP')) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
 const environment = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,

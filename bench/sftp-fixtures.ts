@@ -50,8 +50,8 @@ export interface BenchSshd {
   stop(): Promise<void>;
 }
 
-/** Starts sshd -D on a free port; resolves once it listens. */
-export async function startBenchSshd(bench: SftpBenchDir): Promise<BenchSshd> {
+/** Starts sshd -D on a free port offering `ciphers`; resolves once it listens. */
+export async function startBenchSshd(bench: SftpBenchDir, ciphers: readonly string[] = [SFTP_BENCH_CIPHER]): Promise<BenchSshd> {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const config = join(bench.dir, 'sshd_config');
   writeFileSync(join(bench.dir, 'authorized_keys'), readFileSync(`${bench.clientKey}.pub`));
@@ -67,7 +67,7 @@ export async function startBenchSshd(bench: SftpBenchDir): Promise<BenchSshd> {
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'PermitRootLogin prohibit-password',
-      `Ciphers ${SFTP_BENCH_CIPHER}`,
+      `Ciphers ${ciphers.join(',')}`,
       'Subsystem sftp /usr/lib/openssh/sftp-server',
       '',
     ].join('\n'),

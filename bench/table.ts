@@ -2,7 +2,7 @@
  * Formats benchmark results as a plain-text table: one row per measurement, one column per peer,
  * "n/a" with the reason where a peer lacks an algorithm.
  */
-import type { BenchResult, ChannelsResult, SetupResult, SftpResult, ThroughputResult } from './types.js';
+import type { BenchResult, ChannelsResult, SetupResult, SftpResult, SshdResult, ThroughputResult } from './types.js';
 
 const shortCipher = (cipher: string): string => cipher.replace(/@openssh\.com$/, '');
 const arrow = { 'client-to-server': 'client→server', 'server-to-client': 'server→client' } as const;
@@ -29,6 +29,9 @@ export function formatTable(results: readonly BenchResult[]): string {
       const row = `sftp ${f.direction} ${f.bytes / (1 << 20)} MiB, server ${f.server} (MB/s, median)`;
       cell(row, f.peer, f.mbPerSecond.toFixed(0));
       if (f.peakRssMiB !== undefined) cell(`  peak RSS / live heap+buffers of this process, ${f.direction} via ${f.server} (MiB)`, f.peer, `${f.peakRssMiB.toFixed(0)} / ${f.peakLiveMiB!.toFixed(0)}`);
+    } else if (r.scenario === 'sshd') {
+      const d = r as SshdResult;
+      cell(`sshd ${shortCipher(d.cipher)} ${d.direction} ${d.bytes / (1 << 20)} MiB (MB/s, median)`, d.peer, d.mbPerSecond.toFixed(0));
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));

@@ -100,8 +100,22 @@ export interface SftpResult {
   readonly peakLiveMiB?: number;
 }
 
+/** N bytes between a client and OpenSSH's sshd through one channel (bench/sshd.ts). */
+export interface SshdResult {
+  readonly scenario: 'sshd';
+  /** The client: ssh-streams, ssh2 (native addon), ssh2-no-addon, or openssh (`ssh`, connect time taken off). */
+  readonly peer: 'ssh-streams' | 'ssh2' | 'ssh2-no-addon' | 'openssh';
+  readonly cipher: string;
+  /** download: `head -c N` read by the client; upload: written into `cat`; forward: a local TCP target read through `-L`. */
+  readonly direction: 'download' | 'upload' | 'forward';
+  readonly bytes: number;
+  /** 10^6 bytes per second, the median of `runs`. */
+  readonly mbPerSecond: number;
+  readonly runs: readonly number[];
+}
+
 /** One row of the results, by scenario. */
-export type BenchResult = ThroughputResult | SetupResult | ChannelsResult | SftpResult;
+export type BenchResult = ThroughputResult | SetupResult | ChannelsResult | SftpResult | SshdResult;
 
 /** Sizes and selection of one benchmark run. */
 export interface BenchOptions {

@@ -5,7 +5,7 @@
  */
 import { AuthenticationError, DisconnectReason, HostKeyError, ReconnectError, ReconnectFailureReason, SshError } from './errors.js';
 import { SessionConfig } from './config.js';
-import type { Duplex, Transport } from './transport/transport.js';
+import type { ByteStream, Transport } from './transport/transport.js';
 import { MessageType } from './codec/messages/transport.js';
 import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
 import { decodeReconnectFailure, decodeReconnectResponse, encodeReconnectRequest } from './transport/reconnect/messages.js';
@@ -85,7 +85,7 @@ export class ClientSession extends SshSession {
    * Version exchange, key exchange, then host key verification through `onAuthenticating`.
    * @throws HostKeyError when the handler is missing or refuses the key (the session is closed)
    */
-  override async connect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
+  override async connect(duplex: ByteStream, options: ConnectOptions = {}): Promise<void> {
     await super.connect(duplex, options);
     await this.#verifyHostKey();
   }
@@ -110,7 +110,7 @@ export class ClientSession extends SshSession {
    *   disconnected and reconnect may be retried, except after clientDroppedMessages (104), which
    *   ends the session); SshError when the new stream fails
    */
-  async reconnect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
+  async reconnect(duplex: ByteStream, options: ConnectOptions = {}): Promise<void> {
     const previous = this.transport;
     if (previous.isClosed) throw new SshError('Cannot reconnect: the session is closed');
     if (this.#reconnecting) throw new SshError('Cannot reconnect: a reconnect is already in progress');

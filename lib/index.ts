@@ -30,7 +30,7 @@ export { ClientSession } from './client-session.js';
 export type { ClientAuthenticatingEvent, ClientAuthenticationResult } from './client-session.js';
 export { ServerSession } from './server-session.js';
 export type { ServerSessionOptions } from './server-session.js';
-export type { Duplex, SessionCloseInfo } from './transport/transport.js';
+export type { ByteStream, Duplex, NativeByteStream, SessionCloseInfo } from './transport/transport.js';
 export type { LatencyFigures } from './transport/reconnect/latency.js';
 export type { KexOutcome } from './transport/handshake.js';
 export type { NegotiatedAlgorithms } from './kex/negotiate.js';

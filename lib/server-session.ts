@@ -8,7 +8,7 @@ import { SessionConfig } from './config.js';
 import { ProtocolExtensions } from './algorithms.js';
 import { MessageType, ServiceAccept, ServiceRequest } from './codec/messages/transport.js';
 import { decode, encode } from './codec/schema.js';
-import type { Duplex } from './transport/transport.js';
+import type { ByteStream } from './transport/transport.js';
 import type { MaybeCertifiedKey } from './keys/certified-key.js';
 import type { Certificate } from './keys/certificate.js';
 import { ServerAuthentication } from './auth/server.js';
@@ -105,7 +105,7 @@ export class ServerSession extends SshSession {
   }
 
   /** Version exchange and key exchange; the authentication timeout starts here. */
-  override async connect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
+  override async connect(duplex: ByteStream, options: ConnectOptions = {}): Promise<void> {
     const auth = new ServerAuthentication(this.authTransport(), {
       onAuthenticating: (e) => (this.onAuthenticating ? this.onAuthenticating(e) : false),
       banner: this.#options.banner,

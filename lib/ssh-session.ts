@@ -8,7 +8,7 @@ import { DisconnectReason, SshError } from './errors.js';
 import type { SessionConfig } from './config.js';
 import { MessageType } from './codec/messages/transport.js';
 import { SshReader, SshWriter } from './codec/wire.js';
-import { Transport, type Duplex, type SessionCloseInfo, type TransportMetrics } from './transport/transport.js';
+import { Transport, type ByteStream, type SessionCloseInfo, type TransportMetrics } from './transport/transport.js';
 import type { LatencyFigures } from './transport/reconnect/latency.js';
 import type { KexOutcome } from './transport/handshake.js';
 import type { NegotiatedAlgorithms } from './kex/negotiate.js';
@@ -158,10 +158,12 @@ export abstract class SshSession {
   }
 
   /**
-   * Runs the version exchange and the first key exchange over any byte stream.
+   * Runs the version exchange and the first key exchange over any byte stream: a
+   * `{ readable, writable }` pair of Web Streams, or on Node a connected `node:net` Socket (adapted
+   * by `socketToDuplex`, the fast path; `Duplex.toWeb(socket)` copies every chunk).
    * @throws SshError (ProtocolError, AlgorithmNegotiationError, HostKeyError, DisconnectError) on failure
    */
-  async connect(duplex: Duplex, options: ConnectOptions = {}): Promise<void> {
+  async connect(duplex: ByteStream, options: ConnectOptions = {}): Promise<void> {
     await this.transport.connect(duplex, options);
   }
 

@@ -90,7 +90,7 @@ class Ssh2Link implements Link {
   }
 }
 
-type Ssh2Module = typeof ssh2;
+export type Ssh2Module = typeof ssh2;
 
 /** One copy of the `ssh2` module as a benchmark peer. */
 function ssh2PeerOf(name: string, lib: () => Ssh2Module): Peer {
@@ -181,8 +181,13 @@ function loadSsh2WithoutAddon(): Ssh2Module {
 
 let withoutAddon: Ssh2Module | undefined;
 
+/** The private copy of `ssh2` whose native addon was refused (loaded once). */
+export function ssh2WithoutAddon(): Ssh2Module {
+  return (withoutAddon ??= loadSsh2WithoutAddon());
+}
+
 /** `ssh2` with its native addon refused: the same crypto primitives as ssh-streams. */
-export const ssh2NoAddonPeer: Peer = ssh2PeerOf('ssh2-no-addon', () => (withoutAddon ??= loadSsh2WithoutAddon()));
+export const ssh2NoAddonPeer: Peer = ssh2PeerOf('ssh2-no-addon', ssh2WithoutAddon);
 
 /** True when ssh2 runs its native crypto addon (without it, its AES-GCM and chacha20 run in JavaScript). */
 export function ssh2HasNativeAddon(): boolean {

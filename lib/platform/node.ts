@@ -24,6 +24,11 @@ import { installChildProcess } from '../session/process-backend.js';
 installNet(nodeNet);
 installChildProcess(() => import('node:child_process'));
 
+// connect(socket): a node:net Socket runs through the project's own adapter, not Duplex.toWeb.
+import { installByteStreamAdapter } from '../transport/byte-stream-adapter.js';
+import { socketToDuplex } from '../tcp/socket-duplex.js';
+installByteStreamAdapter('a connected node:net Socket', (stream) => (stream instanceof nodeNet.Socket ? socketToDuplex(stream) : undefined));
+
 // Key exchange: node:crypto's X25519, ECDH, Diffie-Hellman and hashes.
 import { installKexBackend } from '../kex/backend.js';
 import { nodeKexBackend } from '../kex/backends/node.js';

@@ -25,10 +25,12 @@ import { identificationLine, readIdentification } from './version.js';
 import { Handshake, type KexOutcome } from './handshake.js';
 import { decodeExtInfo, encodeExtInfo, ourExtensions } from './ext-info.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
-import type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
+import type { SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
+import { toDuplex, type ByteStream } from './byte-stream-adapter.js';
 import type { NegotiatedAlgorithms } from '../kex/negotiate.js';
 
 export type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
+export type { ByteStream, NativeByteStream } from './byte-stream-adapter.js';
 
 const resolved = Promise.resolve();
 
@@ -246,8 +248,9 @@ export class Transport {
    * RFC 4253 §4.2, §7: exchanges identification strings and runs the first key exchange.
    * Resolves when both NEWKEYS have passed; rejects (and closes) on any failure or abort.
    */
-  async connect(duplex: Duplex, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async connect(stream: ByteStream, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#out.attached || this.#in.attached) throw new SshError('Transport is already connected');
+    const duplex = toDuplex(stream);
     const { signal } = options;
     signal?.throwIfAborted();
     this.#out.attach(duplex.writable.getWriter());

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isSystemRandom } from '../../lib/kex/backend.js';
 import { nodeKexBackend } from '../../lib/kex/backends/node.js';
 import { nodeMlKem768, nodeNativeMlKem768 } from '../../lib/kex/backends/node-mlkem.js';
-import { nobleMlKem768 } from '../../lib/kex/backends/web.js';
+import { nobleMlKem768 } from '../../lib/kex/backends/noble-mlkem.js';
 import { mlkem768x25519Sha256 } from '../../lib/kex/mlkem768x25519.js';
 import { SessionConfig } from '../../lib/config.js';
 import { seededRandom } from './seeded-random.js';

@@ -9,7 +9,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { isSystemRandom, type MlKem768 } from '../backend.js';
-import { nobleMlKem768 } from './web.js';
+import { nobleMlKem768 } from './noble-mlkem.js';
 
 /** FIPS 203 §8 ML-KEM-768 sizes. */
 const publicKeyLength = 1184;

@@ -16,7 +16,6 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { KexAgreement, KexBackend, ModpGroupName, NistCurveName } from '../backend.js';
-import { webKexBackend } from './web.js';
 import { nodeMlKem768 } from './node-mlkem.js';
 
 /** RFC 7748 §5: X25519 keys and outputs are 32 bytes. */
@@ -97,6 +96,11 @@ function hasNativeCurve(name: string): boolean {
 }
 /** Curves node:crypto lacks here are done by the portable backend (`@noble/curves`), decided once at load. */
 const portableCurves = new Set((Object.keys(nodeCurves) as NistCurveName[]).filter((curve) => !hasNativeCurve(nodeCurves[curve])));
+/**
+ * The portable backend, loaded only where a curve needs it: every module loaded stays in the old
+ * generation, and @noble/curves' would make the data path's collector run more often for nothing.
+ */
+const portable: KexBackend | undefined = portableCurves.size > 0 ? (await import('./web.js')).webKexBackend : undefined;
 
 /**
  * One native DiffieHellman per group, reused by every exchange: Node 24 and later (OpenSSL 3.5)
@@ -135,7 +139,7 @@ export const nodeKexBackend: KexBackend = {
     return { publicValue: pair.publicKey, agree: (peer) => bytes(diffieHellman({ privateKey: pair.privateKey, publicKey: importPeer(peer) })) };
   },
   ecdh(curve, scalar): KexAgreement | undefined {
-    if (portableCurves.has(curve)) return webKexBackend.ecdh(curve, scalar);
+    if (portable !== undefined && portableCurves.has(curve)) return portable.ecdh(curve, scalar);
     const ecdh = createECDH(nodeCurves[curve]);
     try {
       // Node refuses 0 and values >= n, which is the range check we need.

@@ -9,8 +9,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import type { KexAgreement, KexBackend, KexHashName, MlKem768, NistCurveName } from '../backend.js';
+import type { KexAgreement, KexBackend, KexHashName, NistCurveName } from '../backend.js';
+import { nobleMlKem768 } from './noble-mlkem.js';
 import { bigIntToBytes, bytesToBigInt, MODP_GENERATOR, MODP_PRIMES } from '../modp-groups.js';
 
 const hashes = { sha256, sha384, sha512 } as const satisfies Record<KexHashName, unknown>;
@@ -31,22 +31,6 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   }
   return result;
 }
-
-/** FIPS 203 §8 ML-KEM-768 sizes. */
-const mlkemSeedLength = 64;
-const mlkemMessageLength = 32;
-
-/** FIPS 203 ML-KEM-768 from `@noble/post-quantum`, every random input drawn from the caller's source. */
-export const nobleMlKem768: MlKem768 = {
-  keygen(seed) {
-    if (seed.length !== mlkemSeedLength) throw new RangeError(`ML-KEM-768 seed must be ${mlkemSeedLength} bytes, got ${seed.length}`);
-    const { publicKey, secretKey } = ml_kem768.keygen(seed);
-    return { publicKey, decapsulate: (cipherText) => ml_kem768.decapsulate(cipherText, secretKey) };
-  },
-  encapsulate(publicKey, randomBytes) {
-    return ml_kem768.encapsulate(publicKey, randomBytes(mlkemMessageLength));
-  },
-};
 
 /** `@noble/*` and BigInt key exchange operations. */
 export const webKexBackend: KexBackend = {
