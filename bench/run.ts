@@ -10,6 +10,9 @@
  * `--no-sftp` (BENCH_NO_SFTP=1) leaves them out. The sshd rows (bench/sshd.ts: clients against
  * OpenSSH's sshd, download/upload/forward, both ciphers) likewise: `--only=sshd`, `--no-sshd`
  * (BENCH_NO_SSHD=1); `--sshd-clients=ssh-streams,openssh` picks their clients.
+ * Browser rows (bench/browser.ts, a page in Debian's Chromium) run only when asked for:
+ * `--only=browser`, with `--bytes` and `--cipher` as above; `--browser-profile=DIR` writes a CPU
+ * profile of the page per row.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,6 +26,7 @@ import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { runSftpBench } from './sftp.js';
 import { runSshdBench } from './sshd.js';
+import { runBrowserBench } from './browser.js';
 
 const MiB = 1024 * 1024;
 
@@ -56,7 +60,7 @@ const options: BenchOptions = {
 };
 
 const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
-const sections = ['sftp', 'sshd'];
+const sections = ['sftp', 'sshd', 'browser'];
 const unknown = options.only.filter((name) => !sections.includes(name) && !peers.some((p) => p.name === name));
 if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, ${sections.join(', ')}`);
 
@@ -68,6 +72,13 @@ const results: BenchResult[] = onlySections ? [] : await runBenchmark(peers, { .
 if (wants('sshd', 'no-sshd', 'BENCH_NO_SSHD')) {
   const clients = (option('sshd-clients', 'BENCH_SSHD_CLIENTS') ?? '').split(',').filter(Boolean);
   results.push(...(await runSshdBench({ bytes: options.bytes, rounds: options.rounds, ciphers: selectCiphers(option('cipher', 'BENCH_CIPHER') ?? '').filter((c) => c !== 'none'), peers: clients, log: options.log })));
+}
+if (options.only.includes('browser')) {
+  // Pure-JS packet crypto is ~10x slower than node:crypto: the browser rows default to 32 MiB.
+  const browserBytes = option('bytes', 'BENCH_MIB') === undefined ? 32 * MiB : options.bytes;
+  const ciphers = option('cipher', 'BENCH_CIPHER') === undefined ? ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com'] : options.ciphers;
+  const profileDir = option('browser-profile', 'BENCH_BROWSER_PROFILE');
+  results.push(...(await runBrowserBench({ bytes: browserBytes, chunkSize: options.chunkSize, rounds: options.rounds, ciphers, profileDir, log: options.log })));
 }
 if (wants('sftp', 'no-sftp', 'BENCH_NO_SFTP')) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
 const environment = {

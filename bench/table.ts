@@ -2,7 +2,7 @@
  * Formats benchmark results as a plain-text table: one row per measurement, one column per peer,
  * "n/a" with the reason where a peer lacks an algorithm.
  */
-import type { BenchResult, ChannelsResult, SetupResult, SftpResult, SshdResult, ThroughputResult } from './types.js';
+import type { BenchResult, BrowserResult, ChannelsResult, SetupResult, SftpResult, SshdResult, ThroughputResult } from './types.js';
 
 const shortCipher = (cipher: string): string => cipher.replace(/@openssh\.com$/, '');
 const arrow = { 'client-to-server': 'client→server', 'server-to-client': 'server→client' } as const;
@@ -32,6 +32,11 @@ export function formatTable(results: readonly BenchResult[]): string {
     } else if (r.scenario === 'sshd') {
       const d = r as SshdResult;
       cell(`sshd ${shortCipher(d.cipher)} ${d.direction} ${d.bytes / (1 << 20)} MiB (MB/s, median)`, d.peer, d.mbPerSecond.toFixed(0));
+    } else if (r.scenario === 'browser') {
+      const b = r as BrowserResult;
+      const row = `${shortCipher(b.cipher)} ${arrow[b.direction]} ${b.bytes / (1 << 20)} MiB, page in Chromium (MB/s, median)`;
+      cell(row, b.peer, b.mbPerSecond.toFixed(1));
+      cell(`  MB per CPU second: page / Chromium's other processes / Node server`, b.peer, [b.pageCpuMbPerSecond, b.chromiumCpuMbPerSecond, b.serverCpuMbPerSecond].map((v) => v.toFixed(0)).join(' / '));
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));

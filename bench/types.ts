@@ -100,6 +100,25 @@ export interface SftpResult {
   readonly peakLiveMiB?: number;
 }
 
+/** One channel between a Chromium page (the library's browser build) and a Node server, over a WebSocket (bench/browser.ts). */
+export interface BrowserResult {
+  readonly scenario: 'browser';
+  readonly peer: string;
+  readonly cipher: string;
+  /** client-to-server: the page seals; server-to-client: the page opens. */
+  readonly direction: Direction;
+  readonly bytes: number;
+  /** 10^6 bytes per second of wall-clock time, the median of `runs`. */
+  readonly mbPerSecond: number;
+  readonly runs: readonly number[];
+  /** 10^6 bytes per CPU second of the page's renderer process, all rounds. */
+  readonly pageCpuMbPerSecond: number;
+  /** The same for Chromium's other processes (browser, network service: the WebSocket's bytes pass there). */
+  readonly chromiumCpuMbPerSecond: number;
+  /** The same for the Node server (the benchmark process). */
+  readonly serverCpuMbPerSecond: number;
+}
+
 /** N bytes between a client and OpenSSH's sshd through one channel (bench/sshd.ts). */
 export interface SshdResult {
   readonly scenario: 'sshd';
@@ -115,7 +134,7 @@ export interface SshdResult {
 }
 
 /** One row of the results, by scenario. */
-export type BenchResult = ThroughputResult | SetupResult | ChannelsResult | SftpResult | SshdResult;
+export type BenchResult = ThroughputResult | SetupResult | ChannelsResult | SftpResult | SshdResult | BrowserResult;
 
 /** Sizes and selection of one benchmark run. */
 export interface BenchOptions {

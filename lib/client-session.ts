@@ -10,6 +10,7 @@ import { MessageType } from './codec/messages/transport.js';
 import { reconnectToken, verifyReconnectToken } from './transport/reconnect/tokens.js';
 import { decodeReconnectFailure, decodeReconnectResponse, encodeReconnectRequest } from './transport/reconnect/messages.js';
 import type { KeyPair } from './keys/key-pair.js';
+import { getFingerprint } from './keys/fingerprint.js';
 import { checkCertificate, type Certificate } from './keys/certificate.js';
 import { ClientAuthentication } from './auth/client.js';
 import type { AuthenticationType, ClientCredentials } from './auth/types.js';
@@ -53,6 +54,9 @@ export class ClientSession extends SshSession {
   readonly #auth: ClientAuthentication;
   #hostKeyAccepted = false;
   #reconnecting = false;
+  /** Reconnect attempts since `#lostTransport` was lost (diagnostics). */
+  #attempts = 0;
+  #lostTransport: Transport | undefined;
 
   constructor(config: SessionConfig = SessionConfig.default()) {
     super(config, { isServer: false });
@@ -99,6 +103,14 @@ export class ClientSession extends SshSession {
     if (!this.#hostKeyAccepted) throw new AuthenticationError('Connect (and accept the host key) before authenticating');
     const ok = await this.#auth.authenticate(credentials);
     if (ok) this.startConnection();
+    else if (this.tracer !== undefined) {
+      const tried = this.#auth.methodsTried.join(',');
+      const canContinue = this.#auth.methodsThatCanContinue ?? [];
+      this.tracer.emit('info', 'auth', `No authentication method left to try (tried ${tried || 'none'}; server allows ${canContinue.join(',') || 'none'})`, {
+        methodsTried: this.#auth.methodsTried,
+        methodsThatCanContinue: canContinue,
+      });
+    }
     return ok;
   }
 
@@ -118,6 +130,9 @@ export class ClientSession extends SshSession {
       throw new SshError(previous.isConnected ? 'Cannot reconnect: the session is still connected' : 'Cannot reconnect: reconnection was not enabled for this session');
     }
     this.#reconnecting = true;
+    this.#attempts = previous === this.#lostTransport ? this.#attempts + 1 : 1;
+    this.#lostTransport = previous;
+    this.tracer?.emit('info', 'reconnect', `Reconnect attempt ${this.#attempts}`, { attempt: this.#attempts });
     const next = this.createTransport();
     try {
       await next.connect(duplex, options);
@@ -129,6 +144,11 @@ export class ClientSession extends SshSession {
       if (previous.isClosed) throw new SshError('Cannot reconnect: the session closed while reconnecting');
       await this.#reconnectHandshake(previous, next);
     } catch (error) {
+      this.tracer?.emit('info', 'reconnect', `Reconnect attempt ${this.#attempts} failed: ${(error as Error).message}`, {
+        attempt: this.#attempts,
+        error: (error as Error).message,
+        ...(error instanceof ReconnectError ? { reasonCode: error.reason } : {}),
+      });
       next.onClose = () => {};
       void next.close(DisconnectReason.byApplication, 'Reconnect failed');
       // The server resumed before we found our cache short, and the messages it lacks are gone
@@ -222,6 +242,12 @@ export class ClientSession extends SshSession {
     } catch {
       accepted = false;
     }
+    this.tracer?.emit('info', 'auth', `Server host key ${accepted ? 'accepted' : 'refused'}: ${publicKey.keyType} ${getFingerprint(publicKey)}`, {
+      accepted: Boolean(accepted),
+      hostKeyFingerprint: getFingerprint(publicKey),
+      ...(certificate ? { certificateKeyId: certificate.keyId } : {}),
+      ...(refusal ? { refusal } : {}),
+    });
     if (!accepted) {
       const error = new HostKeyError(
         refusal ??

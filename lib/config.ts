@@ -7,6 +7,7 @@ import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorit
 import { isZlibAvailable } from './compression/zlib-engine.js';
 import { installedFastestCipher } from './cipher/suite.js';
 import { markSystemRandom } from './kex/backend.js';
+import type { TraceSetting } from './trace/trace-event.js';
 
 /** `names` with the installed cipher suite's fastest cipher first, when it names one in the list. */
 function fastestFirst(names: string[]): string[] {
@@ -149,6 +150,15 @@ export class SessionConfig {
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
   /**
+   * The peer's channel requests waiting for their handler's answer across all channels of a
+   * session (each channel also holds at most 1024); one more is a DISCONNECT (protocol error).
+   * A peer that sends requests faster than the handlers answer them cannot grow the session
+   * past this many, nor past `maxPendingChannelRequestBytes` of their data.
+   */
+  maxPendingChannelRequests = 4096;
+  /** Bytes of request data those waiting channel requests may hold; past it, DISCONNECT (protocol error). */
+  maxPendingChannelRequestBytes = 16 * 1024 * 1024;
+  /**
    * Bytes of sealed packets waiting for the byte stream past which the session stops reading
    * from the peer until half of them went out: a peer that provokes replies (UNIMPLEMENTED,
    * REQUEST_FAILURE, CHANNEL_FAILURE...) and never reads them is held back by TCP instead of
@@ -170,6 +180,12 @@ export class SessionConfig {
   reconnectTimeout = 5 * 60 * 1000;
   /** Use strict key exchange (kex-strict-*-v00@openssh.com, the Terrapin countermeasure) when the peer does. */
   strictKex = true;
+  /**
+   * Diagnostics like `ssh -v`: `info`, `debug` or `verbose` (each includes the ones before), or
+   * `off`. Events go to `session.onTrace`; never a password, key, signature or channel data at
+   * any level. Read when a session is created. See README "Diagnostics".
+   */
+  trace: TraceSetting = 'off';
   /** Custom message numbers and their handlers (numbers a session does not otherwise handle). */
   messageHandlers = new Map<number, MessageHandler>();
   /** Registered services (see `addService`). */

@@ -62,3 +62,5 @@ export { KeyPair, generateKeyPair } from './keys/key-pair.js';
 export type { GenerateKeyPairOptions, KeyType, PublicKeyAlgorithmName } from './keys/key-pair.js';
 export { webSocketToDuplex } from './websocket/web-socket-duplex.js';
 export type { WebSocketDuplexOptions, WebSocketLike } from './websocket/web-socket-duplex.js';
+export { traceLevels } from './trace/trace-event.js';
+export type { TraceCategory, TraceEvent, TraceHandler, TraceLevel, TraceSetting, TraceValue } from './trace/trace-event.js';

@@ -143,8 +143,10 @@ export class ServerSession extends SshSession {
     const request = decodeReconnectRequest(payload);
     const current = transport.sessionId!;
     const clientKey = { mac: transport.algorithms?.macClientToServer, key: transport.integrityKeys?.clientToServer ?? new Uint8Array(0) };
-    const fail = (reason: number, description: string): void =>
+    const fail = (reason: number, description: string): void => {
+      this.tracer?.emit('info', 'reconnect', `Reconnect request refused: ${description}`, { reasonCode: reason });
       void transport.send(encodeReconnectFailure({ reason, description })).catch(() => {});
+    };
     const sessions = this.#options.reconnectableSessions ?? new Set<ServerSession>();
     let found: ServerSession | undefined;
     for (const session of sessions) {
@@ -167,6 +169,9 @@ export class ServerSession extends SshSession {
     if (!replay) {
       return fail(ReconnectFailureReason.serverDroppedMessages, 'Server is unable to re-send messages requested by the client.');
     }
+    found.tracer?.emit('info', 'reconnect', `Client reconnected; it lacks our messages from sequence ${request.lastReceivedSequence + 1}`, {
+      lastReceivedSequence: request.lastReceivedSequence,
+    });
     const serverKey = { mac: transport.algorithms?.macServerToClient, key: transport.integrityKeys?.serverToClient ?? new Uint8Array(0) };
     const response = encodeReconnectResponse({
       serverReconnectToken: reconnectToken(serverKey, found.sessionId!, current),

@@ -19,6 +19,8 @@ import type { Channel } from './mux/channel.js';
 import { connectAgentTarget, pipeDuplexes } from './agent/forwarding.js';
 import type { ChannelOpeningEvent, RequestEvent, RequestHandler } from './mux/events.js';
 import type { GlobalRequestOptions, GlobalRequestReply } from './mux/global-requests.js';
+import { createTracer, type Tracer } from './trace/tracer.js';
+import type { TraceHandler } from './trace/trace-event.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -59,10 +61,17 @@ export abstract class SshSession {
   onDisconnected: ((error: SshError) => void) | undefined;
   /** Called when the session resumed on a new byte stream. */
   onReconnected: (() => void) | undefined;
+  /**
+   * Diagnostics (`ssh -v`): receives `{ level, category, message, ...fields }` for what
+   * `config.trace` selects; nothing is built while it is `off`. See README "Diagnostics".
+   */
+  onTrace: TraceHandler | undefined;
+  /** Present only while `config.trace` is on. */
+  readonly #tracer: Tracer | undefined;
 
   /** The connection the session currently runs on; a reconnect replaces it. */
   protected transport: Transport;
-  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly MaybeCertifiedKey[] };
+  readonly #transportOptions: { isServer: boolean; config: SessionConfig; hostKeys?: readonly MaybeCertifiedKey[]; tracer?: Tracer };
   /** Counters of the connections the session ran on before the current one. */
   #earlier: TransportMetrics = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0, keyExchanges: 0 };
   #reconnections = 0;
@@ -75,7 +84,8 @@ export abstract class SshSession {
 
   protected constructor(config: SessionConfig, options: { isServer: boolean; hostKeys?: readonly MaybeCertifiedKey[] }) {
     this.config = config;
-    this.#transportOptions = { isServer: options.isServer, config, hostKeys: options.hostKeys };
+    this.#tracer = createTracer(config.trace, (event) => this.onTrace?.(event));
+    this.#transportOptions = { isServer: options.isServer, config, hostKeys: options.hostKeys, tracer: this.#tracer };
     this.transport = this.createTransport();
     this.closed = new Promise<SessionCloseInfo>((resolve, reject) => {
       this.#settleClosed = (info) => (info.error ? reject(info.error) : resolve(info));
@@ -235,6 +245,11 @@ export abstract class SshSession {
     return this.transport.send(payload);
   }
 
+  /** The session's diagnostics, present only while `config.trace` is on (guard every trace with it). */
+  protected get tracer(): Tracer | undefined {
+    return this.#tracer;
+  }
+
   /** The AuthTransport port the authentication services use (always the current connection). */
   protected authTransport(): AuthTransport {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -275,10 +290,16 @@ export abstract class SshSession {
     previous.onDisconnected = () => {};
     void previous.close(DisconnectReason.byApplication, 'Reconnected');
     next.resumeSession(sessionId);
+    // A server's new connection was made by the temporary session that received the request.
+    next.tracer = this.#tracer;
     this.transport = next;
     this.#attach(next);
     for (const payload of replay) void next.send(payload).catch(() => {});
     this.#reconnections++;
+    this.#tracer?.emit('info', 'reconnect', `Session resumed on a new connection; ${replay.length} message(s) replayed to the peer`, {
+      replayedMessages: replay.length,
+      reconnections: this.#reconnections,
+    });
     this.onReconnected?.();
   }
 
@@ -313,7 +334,10 @@ export abstract class SshSession {
       this.onKeyExchange?.(outcome);
     };
     transport.onReconnectEnabled = () => this.reconnectEnabled();
-    transport.onDisconnected = (error) => this.onDisconnected?.(error);
+    transport.onDisconnected = (error) => {
+      this.#tracer?.emit('info', 'reconnect', `Connection lost; the session waits for a reconnect: ${error.message}`, { error: error.message });
+      this.onDisconnected?.(error);
+    };
   }
 
   /** Called by subclasses when authentication succeeded: the connection protocol starts. */
@@ -423,6 +447,8 @@ export abstract class SshSession {
   #ended(info: SessionCloseInfo): void {
     const error = info.error ?? new SshError(`Session closed${info.description ? `: ${info.description}` : ''}`);
     this.endAuthentication(error);
+    const open = this.#connection?.channelCount ?? 0;
+    if (open > 0) this.#tracer?.emit('debug', 'channel', `${open} channel(s) ended with the session`, { channels: open });
     this.#connection?.close(error);
     this.#rejectConnection(error);
     this.#settleClosed(info);

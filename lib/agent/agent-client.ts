@@ -1,6 +1,7 @@
 /**
  * The client side of the ssh-agent protocol (draft-miller-ssh-agent) over any byte stream: list
- * identities, sign (with the RSA SHA-2 flags), add, remove, lock and unlock. Requests are answered
+ * identities, sign (with the RSA SHA-2 flags), add (certificates, lifetime and confirm
+ * constraints), remove, lock and unlock. Requests are answered
  * in order, so one FIFO of waiters matches replies; a hostile or broken agent (truncated, oversized
  * or unexpected replies) ends the client with an AgentError, never a hang.
  */
@@ -9,7 +10,7 @@ import { SshReader, SshWriter } from '../codec/wire.js';
 import { KeyPair } from '../keys/key-pair.js';
 import { Certificate, isCertificateAlgorithm } from '../keys/certificate.js';
 import { isCertifiedKey, type MaybeCertifiedKey } from '../keys/certified-key.js';
-import { writePrivateFields } from '../keys/formats/openssh.js';
+import { writeConstraints, writeIdentity, type KeyConstraints } from './identity-fields.js';
 import type { AgentIdentity, AuthenticationAgent } from '../auth/types.js';
 import { AgentError } from './agent-error.js';
 import { agentSockets } from './socket-backend.js';
@@ -28,6 +29,12 @@ import {
 export interface AgentKey extends AgentIdentity {
   /** The blob the agent listed: the certificate for a certificate identity, else the public key. */
   readonly blob: Uint8Array;
+}
+
+/** Options of `AgentClient.addKey`: the comment and the constraints the agent keeps the key under. */
+export interface AddKeyOptions extends KeyConstraints {
+  /** The comment the agent lists (default: the key's own). */
+  comment?: string;
 }
 
 /** Options of `AgentClient`. */
@@ -116,14 +123,26 @@ export class AgentClient implements AuthenticationAgent {
     return signature;
   }
 
-  /** draft-miller-ssh-agent §3.2: adds a private key (plain keys; certificates are not sent). */
-  async addKey(key: MaybeCertifiedKey, comment?: string): Promise<void> {
+  /**
+   * draft-miller-ssh-agent §3.2: adds a private key, as `ssh-add` does: a certified key adds the
+   * plain key and then its certificate (PROTOCOL.certkeys). With `lifetime` (seconds) or `confirm`
+   * the key goes in SSH_AGENTC_ADD_ID_CONSTRAINED (§3.2.7), like `ssh-add -t` and `ssh-add -c`.
+   * @param options a comment, or `{ comment, lifetime, confirm }`
+   * @throws AgentError when the agent refuses (e.g. a constraint it does not support)
+   * @example await agent.addKey({ key, certificate }, { lifetime: 3600, confirm: true });
+   */
+  async addKey(key: MaybeCertifiedKey, options: string | AddKeyOptions = {}): Promise<void> {
+    const { comment, ...constraints } = typeof options === 'string' ? { comment: options } : options;
     const pair = isCertifiedKey(key) ? key.key : key;
     if (!pair.hasPrivateKey) throw new AgentError(`Cannot add a ${pair.keyType} key without its private half to the agent`);
-    const w = new SshWriter(1024);
-    writePrivateFields(pair, w);
-    w.string(comment ?? pair.comment);
-    await this.#expectSuccess(frameAgentMessage(AgentMessage.addIdentity, w.toBytes()), `add ${pair.keyType} key`);
+    const certificates = isCertifiedKey(key) ? [undefined, key.certificate] : [undefined];
+    for (const certificate of certificates) {
+      const w = new SshWriter(1024);
+      writeIdentity(w, { key: pair, certificate, comment: comment ?? pair.comment });
+      const constrained = writeConstraints(w, constraints);
+      const type = constrained ? AgentMessage.addIdConstrained : AgentMessage.addIdentity;
+      await this.#expectSuccess(frameAgentMessage(type, w.toBytes()), `add ${certificate?.certificateType ?? pair.keyType} key${constrained ? ' with constraints' : ''}`);
+    }
   }
 
   /** draft-miller-ssh-agent §3.4: removes one key. */

@@ -1,6 +1,7 @@
 /**
  * An ssh-agent serving keys held in memory (draft-miller-ssh-agent), over any byte stream or a
- * Unix socket: list, sign (honouring the RSA SHA-2 flags), add, remove, lock and unlock. For tests
+ * Unix socket: list, sign (honouring the RSA SHA-2 flags), add (certificates and the lifetime and
+ * confirm constraints included), remove, lock and unlock. For tests
  * and embedded use; `ssh`, `ssh-add` and our AgentClient all talk to it. Malformed requests get
  * SSH_AGENT_FAILURE; a frame over the size bound ends that connection.
  */
@@ -8,7 +9,7 @@ import type { Duplex } from '../transport/transport.js';
 import { SshReader } from '../codec/wire.js';
 import { KeyPair, type KeyType, type PublicKeyAlgorithmName } from '../keys/key-pair.js';
 import { isCertifiedKey, keyOf, type MaybeCertifiedKey } from '../keys/certified-key.js';
-import { readPrivateFields } from '../keys/formats/openssh.js';
+import { readConstraints, readIdentity, type KeyConstraints } from './identity-fields.js';
 import { agentSockets, type AgentSocket } from './socket-backend.js';
 import {
   AgentFramer,
@@ -26,6 +27,21 @@ interface HeldKey {
   key: KeyPair;
   blob: Uint8Array;
   comment: string;
+  /** `options.now()` time after which the key is forgotten (lifetime constraint). */
+  expiresAt?: number;
+  /** Each signature needs `options.confirm` (confirm constraint). */
+  confirm?: boolean;
+}
+
+/** Options of `AgentServer`. */
+export interface AgentServerOptions {
+  /** Clock in milliseconds for lifetime constraints (default `Date.now`; injected in tests). */
+  now?: () => number;
+  /**
+   * Asked before each signature with a key added under the confirm constraint (`ssh-add -c`);
+   * without it such keys never sign.
+   */
+  confirm?: (key: { publicKey: KeyPair; comment: string }) => boolean | Promise<boolean>;
 }
 
 const success = frameAgentMessage(AgentMessage.success);
@@ -40,22 +56,30 @@ const failure = frameAgentMessage(AgentMessage.failure);
 export class AgentServer {
   #keys: HeldKey[] = [];
   #lockPassphrase: string | undefined;
+  readonly #now: () => number;
+  readonly #confirm: AgentServerOptions['confirm'];
 
-  constructor(keys: readonly MaybeCertifiedKey[] = []) {
+  constructor(keys: readonly MaybeCertifiedKey[] = [], options: AgentServerOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#confirm = options.confirm;
     for (const key of keys) this.addKey(key);
   }
 
-  /** Holds `key` (with its certificate, listed as a second identity, when given). */
-  addKey(key: MaybeCertifiedKey, comment?: string): void {
+  /**
+   * Holds `key` (with its certificate, listed as a second identity, when given), under the
+   * constraints given (draft-miller-ssh-agent §3.2.7).
+   */
+  addKey(key: MaybeCertifiedKey, comment?: string, constraints: KeyConstraints = {}): void {
     const pair = keyOf(key);
     if (!pair.hasPrivateKey) throw new TypeError(`An agent key needs its private half (${pair.keyType})`);
-    this.#add({ key: pair, blob: pair.publicKeyBlob, comment: comment ?? pair.comment });
-    if (isCertifiedKey(key)) this.#add({ key: pair, blob: key.certificate.blob, comment: comment ?? pair.comment });
+    const held = { key: pair, comment: comment ?? pair.comment, ...this.#held(constraints) };
+    this.#add({ ...held, blob: pair.publicKeyBlob });
+    if (isCertifiedKey(key)) this.#add({ ...held, blob: key.certificate.blob });
   }
 
-  /** The identities held, in the order they are listed. */
-  get keys(): readonly { publicKey: KeyPair; blob: Uint8Array; comment: string }[] {
-    return this.#keys.map((k) => ({ publicKey: k.key, blob: k.blob, comment: k.comment }));
+  /** The identities held, in the order they are listed, with their constraints. */
+  get keys(): readonly { publicKey: KeyPair; blob: Uint8Array; comment: string; expiresAt?: number; confirm?: boolean }[] {
+    return this.#live().map((k) => ({ publicKey: k.key, blob: k.blob, comment: k.comment, expiresAt: k.expiresAt, confirm: k.confirm }));
   }
 
   /** True while locked (no identities listed, no signatures). */
@@ -107,22 +131,27 @@ export class AgentServer {
     switch (type) {
       case AgentMessage.requestIdentities:
         decodeWith(message, type, 'request identities', () => undefined);
-        return encodeIdentitiesAnswer(locked ? [] : this.#keys.map(({ blob, comment }) => ({ blob, comment })));
+        return encodeIdentitiesAnswer(locked ? [] : this.#live().map(({ blob, comment }) => ({ blob, comment })));
       case AgentMessage.signRequest: {
         const request = decodeSignRequest(message);
         const held = locked ? undefined : this.#find(request.blob);
         if (!held) return undefined;
+        if (held.confirm && !(await this.#confirm?.({ publicKey: held.key, comment: held.comment }))) return undefined;
         const algorithm = signingAlgorithm(held.key.keyType, request.flags);
         return encodeSignResponse(await held.key.sign(algorithm, request.data));
       }
-      case AgentMessage.addIdentity: {
+      case AgentMessage.addIdentity:
+      case AgentMessage.addIdConstrained: {
         if (locked) return undefined;
-        const { key, comment } = decodeWith(message, type, 'add identity', (r) => {
-          const keyType = r.utf8() as KeyType;
-          const material = readPrivateFields(keyType, r);
-          return { key: new KeyPair({ material }), comment: r.utf8() };
-        });
-        this.addKey(key, comment);
+        const constrained = type === AgentMessage.addIdConstrained;
+        const { identity, constraints } = decodeWith(message, type, constrained ? 'add constrained identity' : 'add identity', (r) => ({
+          identity: readIdentity(r),
+          constraints: constrained ? readConstraints(r) : {},
+        }));
+        const { key, certificate, comment } = identity;
+        // A certificate arrives on its own (ssh-add sends the plain key first): only it is added.
+        if (certificate) this.#add({ key, blob: certificate.blob, comment, ...this.#held(constraints) });
+        else this.addKey(key, comment, constraints);
         return success;
       }
       case AgentMessage.removeIdentity: {
@@ -165,7 +194,23 @@ export class AgentServer {
   }
 
   #find(blob: Uint8Array): HeldKey | undefined {
-    return this.#keys.find((k) => sameBytes(k.blob, blob));
+    return this.#live().find((k) => sameBytes(k.blob, blob));
+  }
+
+  #held(constraints: KeyConstraints): Pick<HeldKey, 'expiresAt' | 'confirm'> {
+    return {
+      ...(constraints.lifetime !== undefined && { expiresAt: this.#now() + constraints.lifetime * 1000 }),
+      ...(constraints.confirm && { confirm: true }),
+    };
+  }
+
+  /** The keys whose lifetime has not run out; expired ones are forgotten for good. */
+  #live(): HeldKey[] {
+    const now = this.#now();
+    if (this.#keys.some((k) => k.expiresAt !== undefined && k.expiresAt <= now)) {
+      this.#keys = this.#keys.filter((k) => k.expiresAt === undefined || k.expiresAt > now);
+    }
+    return this.#keys;
   }
 }
 

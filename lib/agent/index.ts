@@ -5,8 +5,9 @@
  * and `serveExec` on the server. Public re-exports only; installs no backend (the entry points
  * `index.node.ts` and `index.browser.ts` do, then re-export this).
  */
-export { AgentClient, type AgentClientOptions, type AgentKey } from './agent-client.js';
-export { AgentServer } from './agent-server.js';
+export { AgentClient, type AddKeyOptions, type AgentClientOptions, type AgentKey } from './agent-client.js';
+export { AgentServer, type AgentServerOptions } from './agent-server.js';
+export { KeyConstraint, type KeyConstraints } from './identity-fields.js';
 export { AgentError } from './agent-error.js';
 export type { AgentSocket, AgentSocketBackend } from './socket-backend.js';
 export { AgentMessage, SignFlags, maxAgentMessageLength } from './protocol.js';

@@ -17,7 +17,16 @@ export function getPublicKeyBlob(key: KeyPair): Uint8Array {
  * @example getFingerprint(key) // 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s'
  */
 export function getFingerprint(key: KeyPair, hash: 'sha256' | 'md5' = 'sha256'): string {
-  const digest = keySuite().hash(hash, key.publicKeyBlob);
+  return fingerprintOfBlob(key.publicKeyBlob, hash);
+}
+
+/**
+ * The fingerprint of a public key (or certificate) blob as `ssh-keygen -l` prints it, for blobs
+ * that are not parsed into a KeyPair (diagnostics, certificates).
+ * @param hash 'sha256' (default) or 'md5', as for {@link getFingerprint}
+ */
+export function fingerprintOfBlob(blob: Uint8Array, hash: 'sha256' | 'md5' = 'sha256'): string {
+  const digest = keySuite().hash(hash, blob);
   if (hash === 'md5') return `MD5:${hexEncode(digest).replace(/(..)(?!$)/g, '$1:')}`;
   return `SHA256:${base64Encode(digest).replace(/=+$/, '')}`;
 }

@@ -8,11 +8,13 @@ import { decode, type Field, type MessageSchema, type MessageValue } from '../co
 import type { Channel } from '../mux/channel.js';
 import { SFTP_VERSION, SftpPacketType, SftpStatus } from './constants.js';
 import * as M from './messages.js';
-import { SftpPacketReader } from './packet-reader.js';
+import { SftpPacketReader, joinPayload, type SftpPayload } from './packet-reader.js';
 import { RequestTracker } from './request-tracker.js';
 import { SftpError } from './sftp-error.js';
 
 const noop = (): void => {};
+/** A WRITE's header and first data bytes, copied into one buffer: what one channel packet carries. */
+const WRITE_FIRST_PIECE = 32 * 1024;
 const responseTypes = new Set<number>([
   SftpPacketType.status,
   SftpPacketType.handle,
@@ -30,8 +32,10 @@ export type RequestFields<F extends Fields> = Omit<MessageValue<F>, 'requestId'>
 export class ClientLink {
   readonly #channel: Channel;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #reader: SftpPacketReader;
-  readonly #tracker = new RequestTracker<Uint8Array>();
+  readonly #reader: SftpPacketReader<SftpPayload>;
+  readonly #tracker = new RequestTracker<SftpPayload>();
+  /** READs waiting whose DATA may come split (see `read`); every other request gets one buffer. */
+  readonly #splitReads = new Set<number>();
   #version: ((payload: Uint8Array) => void) | undefined;
   #ended: SftpError | undefined;
 
@@ -40,7 +44,7 @@ export class ClientLink {
     this.#channel = channel;
     this.#writer = channel.writable.getWriter();
     this.#writer.closed.catch(noop);
-    this.#reader = new SftpPacketReader(maxPacketLength);
+    this.#reader = new SftpPacketReader<SftpPayload>(maxPacketLength, { splitType: SftpPacketType.data });
   }
 
   /** Requests sent and not answered yet. */
@@ -71,14 +75,57 @@ export class ClientLink {
 
   /**
    * Sends one request; resolves with the response payload (type byte first) whatever its type.
-   * @param sizeHint the encoded size when known (WRITE), so the data is copied once
+   * @param sizeHint the encoded size when known, so the packet is written in one buffer
    */
   request<F extends Fields>(schema: MessageSchema<string, F>, fields: RequestFields<F>, sizeHint?: number): Promise<Uint8Array> {
     if (this.#ended !== undefined) return Promise.reject(this.#ended);
     const { id, response } = this.#tracker.issue();
-    const packet = M.encodePacket(schema, { ...fields, requestId: id } as MessageValue<F>, sizeHint);
-    this.#writer.write(packet).catch((error: unknown) => this.#end(lost('SFTP channel failed while sending', error)));
+    this.#send(M.encodePacket(schema, { ...fields, requestId: id } as MessageValue<F>, sizeHint));
+    return response as Promise<Uint8Array>;
+  }
+
+  /**
+   * draft-02 §6.4 READ; a large DATA answer comes as a SplitPayload whose file bytes are views of
+   * the channel's chunks (no copy).
+   */
+  read(handle: Uint8Array, offset: number, len: number): Promise<SftpPayload> {
+    if (this.#ended !== undefined) return Promise.reject(this.#ended);
+    const { id, response } = this.#tracker.issue();
+    this.#splitReads.add(id);
+    this.#send(M.encodePacket(M.Read, { requestId: id, handle, offset: BigInt(offset), len }, M.PACKET_HEADER + 4 + handle.length + 12));
     return response;
+  }
+
+  /**
+   * draft-02 §6.4 WRITE: the header and the first bytes go out in one small buffer, the rest of
+   * `data` as a view, so the file's bytes are copied once (into the channel's packets), not twice.
+   * @returns the answer, and `consumed`, which settles once the channel holds no view of `data`
+   *   (the caller may then reuse its buffer)
+   */
+  write(handle: Uint8Array, offset: number, data: Uint8Array): { response: Promise<Uint8Array>; consumed: Promise<void> } {
+    if (this.#ended !== undefined) return { response: Promise.reject(this.#ended), consumed: Promise.resolve() };
+    const { id, response } = this.#tracker.issue();
+    const header = M.PACKET_HEADER + 4 + handle.length + 8 + 4;
+    const first = Math.min(data.length, WRITE_FIRST_PIECE - header);
+    const packet = new Uint8Array(header + first);
+    const view = new DataView(packet.buffer);
+    view.setUint32(0, header - 4 + data.length);
+    packet[4] = SftpPacketType.write;
+    view.setUint32(5, id);
+    view.setUint32(9, handle.length);
+    packet.set(handle, 13);
+    const at = 13 + handle.length;
+    view.setUint32(at, Math.floor(offset / 2 ** 32));
+    view.setUint32(at + 4, offset >>> 0);
+    view.setUint32(at + 8, data.length);
+    packet.set(data.subarray(0, first), header);
+    let consumed = this.#send(packet);
+    if (first < data.length) consumed = this.#send(data.subarray(first));
+    return { response: response as Promise<Uint8Array>, consumed };
+  }
+
+  #send(packet: Uint8Array): Promise<void> {
+    return this.#writer.write(packet).catch((error: unknown) => void this.#end(lost('SFTP channel failed while sending', error)));
   }
 
   /** Ends the session: EOF, then CLOSE; every waiting request rejects with NO_CONNECTION. */
@@ -101,6 +148,7 @@ export class ClientLink {
     if (this.#ended !== undefined) return this.#ended;
     this.#ended = error;
     this.#tracker.failAll(error);
+    this.#splitReads.clear();
     for (const reject of this.#endWaiters.splice(0)) reject(error);
     return error;
   }
@@ -126,18 +174,21 @@ export class ClientLink {
     }
   }
 
-  #dispatch(payload: Uint8Array): void {
+  #dispatch(received: SftpPayload): void {
     if (this.#version !== undefined) {
       const resolve = this.#version;
       this.#version = undefined;
-      resolve(payload);
+      resolve(joinPayload(received));
       return;
     }
-    const type = payload[0]!;
-    if (!responseTypes.has(type) || payload.length < 5) {
-      throw new ProtocolError(`SFTP server sent packet type ${type} (${payload.length} bytes) where a response was due`);
+    const head = received instanceof Uint8Array ? received : received.head;
+    const type = head[0]!;
+    if (!responseTypes.has(type) || head.length < 5) {
+      throw new ProtocolError(`SFTP server sent packet type ${type} (${head.length} bytes) where a response was due`);
     }
-    const id = ((payload[1]! << 24) | (payload[2]! << 16) | (payload[3]! << 8) | payload[4]!) >>> 0;
+    const id = ((head[1]! << 24) | (head[2]! << 16) | (head[3]! << 8) | head[4]!) >>> 0;
+    const splitAllowed = this.#splitReads.delete(id);
+    const payload = splitAllowed || received instanceof Uint8Array ? received : joinPayload(received);
     if (!this.#tracker.settle(id, payload)) throw new ProtocolError(`SFTP server answered request ${id}, which is not outstanding`);
   }
 }

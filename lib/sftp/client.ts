@@ -54,14 +54,13 @@ export class SftpFile {
 
   /** draft-02 §6.4: up to `length` bytes at `offset`; empty at end of file. */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const payload = await this.#client.link.request(M.Read, { handle: this.handle, offset: BigInt(offset), len: length });
-    const data = expectData(payload, this.path);
-    return data === undefined ? new Uint8Array(0) : data.slice();
+    const data = expectData(await this.#client.link.read(this.handle, offset, length), this.path);
+    return data === undefined ? new Uint8Array(0) : concatBytes(...data);
   }
 
   /** draft-02 §6.4 */
   async write(offset: number, data: Uint8Array): Promise<void> {
-    expectOk(await this.#client.link.request(M.Write, { handle: this.handle, offset: BigInt(offset), data }, 64 + data.length), this.path);
+    expectOk(await this.#client.link.write(this.handle, offset, data).response, this.path);
   }
 
   /** draft-02 §6.8 FSTAT */

@@ -2,12 +2,14 @@
  * A pipelined download as a ReadableStream (draft-ietf-secsh-filexfer-02 §6.4): up to `concurrency`
  * READ requests of `chunkSize` bytes stay in flight, their data is delivered in file order, a short
  * read asks at once for the rest of its range (and shrinks later requests to what the server gives),
- * and EOF ends the stream. Memory is the requests in flight: nothing is read ahead of them.
+ * and EOF ends the stream. Memory is the requests in flight: nothing is read ahead of them. A
+ * large answer arrives in the channel's pieces and is enqueued as those pieces, without a copy.
  */
 import type { ClientLink } from './client-link.js';
 import { OpenFlags } from './constants.js';
 import { SftpAttributes } from './attributes.js';
 import * as M from './messages.js';
+import type { SftpPayload } from './packet-reader.js';
 import { expectData, expectHandle, expectOk } from './responses.js';
 
 const noop = (): void => {};
@@ -29,7 +31,7 @@ export interface SftpReadStreamOptions {
 interface Segment {
   offset: number;
   length: number;
-  response: Promise<Uint8Array>;
+  response: Promise<SftpPayload>;
 }
 
 /** The state of one download; `createSftpReadStream` drives it from the stream's pull. */
@@ -58,18 +60,21 @@ class ReadPipeline {
       this.#handle ??= expectHandle(await this.#link.request(M.Open, { filename: this.#path, pflags: OpenFlags.read, attrs: new SftpAttributes() }), this.#path);
       this.#fill();
       const head = this.#segments.shift();
-      const data = head === undefined ? undefined : expectData(await head.response, this.#path);
-      if (head === undefined || data === undefined || data.length === 0) {
+      const pieces = head === undefined ? undefined : expectData(await head.response, this.#path);
+      let length = 0;
+      for (const piece of pieces ?? []) length += piece.length;
+      if (head === undefined || length === 0) {
         await this.#finish();
         controller.close();
         return;
       }
-      if (data.length < head.length) {
+      if (length < head.length) {
         // The server gave less than asked without reaching EOF: the rest of this range comes first.
-        if (data.length < this.#chunkSize) this.#chunkSize = Math.max(MIN_CHUNK, data.length);
-        this.#segments.unshift(this.#issue(head.offset + data.length, head.length - data.length));
+        if (length < this.#chunkSize) this.#chunkSize = Math.max(MIN_CHUNK, length);
+        this.#segments.unshift(this.#issue(head.offset + length, head.length - length));
       }
-      controller.enqueue(data);
+      // The pieces are views of the channel's chunks: handed on as they are, never joined.
+      for (const piece of pieces!) if (piece.length > 0) controller.enqueue(piece);
       this.#fill();
     } catch (error) {
       await this.#finish().catch(noop);
@@ -99,7 +104,7 @@ class ReadPipeline {
   }
 
   #issue(offset: number, length: number): Segment {
-    const response = this.#link.request(M.Read, { handle: this.#handle!, offset: BigInt(offset), len: length });
+    const response = this.#link.read(this.#handle!, offset, length);
     response.catch(noop);
     return { offset, length, response };
   }

@@ -7,6 +7,7 @@ import { decode, type MessageSchema } from '../codec/schema.js';
 import type { SftpAttributes } from './attributes.js';
 import { SftpPacketType, SftpStatus } from './constants.js';
 import * as M from './messages.js';
+import type { SftpPayload } from './packet-reader.js';
 import { SftpError } from './sftp-error.js';
 
 /** Throws the SftpError a STATUS payload stands for, unless it is `allowed`. */
@@ -50,14 +51,26 @@ export function expectNames(payload: Uint8Array, path: string): M.SftpName[] | u
   return decode(M.Name, payload).names;
 }
 
-/** A DATA (a view of the payload), or undefined for STATUS EOF. */
-export function expectData(payload: Uint8Array, path: string): Uint8Array | undefined {
-  if (payload[0] === SftpPacketType.status) {
-    status(payload, path, SftpStatus.EOF);
-    return undefined;
+/**
+ * A DATA's bytes as views of the payload (one piece, or several for a split payload), or
+ * undefined for STATUS EOF.
+ */
+export function expectData(payload: SftpPayload, path: string): Uint8Array[] | undefined {
+  if (payload instanceof Uint8Array) {
+    if (payload[0] === SftpPacketType.status) {
+      status(payload, path, SftpStatus.EOF);
+      return undefined;
+    }
+    if (payload[0] !== SftpPacketType.data) throw unexpected(payload, M.Data, path);
+    return [decode(M.Data, payload).data];
   }
-  if (payload[0] !== SftpPacketType.data) throw unexpected(payload, M.Data, path);
-  return decode(M.Data, payload).data;
+  // Only DATA is ever split; its header (type, id, length) sits in the head.
+  const { head, rest, length } = payload;
+  const declared = new DataView(head.buffer, head.byteOffset, head.length).getUint32(5);
+  if (declared !== length - 9) {
+    throw new SftpError(SftpStatus.BAD_MESSAGE, `Server sent DATA of ${length} bytes declaring ${declared} bytes of data`, { path });
+  }
+  return [head.subarray(9), ...rest];
 }
 
 /** An EXTENDED_REPLY's data. */

@@ -1,8 +1,8 @@
 /**
  * A pipelined upload as a WritableStream (draft-ietf-secsh-filexfer-02 §6.4): each chunk goes out
  * as WRITE requests of at most `chunkSize` bytes at increasing offsets, up to `concurrency` of them
- * in flight. `write()` resolves once its requests are sent and there is room for more, so a slow
- * server slows the writer and memory stays at the requests in flight. The first failed WRITE fails
+ * in flight. `write()` resolves once its requests are sent (the chunk's bytes copied into channel
+ * packets, so the producer may reuse it) and there is room for more, so a slow server slows the writer and memory stays at the requests in flight. The first failed WRITE fails
  * the stream; `close()` waits for every answer, then closes the handle.
  */
 import type { ClientLink } from './client-link.js';
@@ -71,16 +71,18 @@ class WritePipeline {
   async write(chunk: Uint8Array): Promise<void> {
     const handle = (this.#handle ??= await this.#open());
     const { chunkSize, concurrency } = this.#options;
+    let consumed: Promise<void> | undefined;
     for (let at = 0; at < chunk.length; at += chunkSize) {
       while (this.#inFlight.length >= concurrency) await this.#inFlight.shift();
       if (this.#failure !== undefined) throw this.#failure;
       const data = chunk.subarray(at, at + chunkSize);
-      const size = M.PACKET_HEADER + 4 + handle.length + 8 + 4 + data.length;
-      const sent = this.#link.request(M.Write, { handle, offset: BigInt(this.#offset), data }, size);
+      const sent = this.#link.write(handle, this.#offset, data);
+      consumed = sent.consumed;
       this.#offset += data.length;
-      this.#inFlight.push(sent.then((reply) => expectOk(reply, this.#path)).catch((error: unknown) => void (this.#failure ??= error)));
+      this.#inFlight.push(sent.response.then((reply) => expectOk(reply, this.#path)).catch((error: unknown) => void (this.#failure ??= error)));
     }
-    await this.#link.ready;
+    // The channel holds views of `chunk` until then; the producer may reuse it afterwards.
+    await consumed;
     if (this.#failure !== undefined) throw this.#failure;
   }
 

@@ -98,8 +98,8 @@ export class Handshake {
   peerWantsExtInfo = false;
   /** Called when both NEWKEYS have passed. */
   onComplete: (outcome: KexOutcome) => void = () => {};
-  /** Called when an exchange begins (our KEXINIT goes out). */
-  onStart: () => void = () => {};
+  /** Called when an exchange begins (our KEXINIT goes out); `remote` when the peer's KEXINIT started it. */
+  onStart: (initiatedBy: 'local' | 'remote') => void = () => {};
 
   constructor(host: HandshakeHost) {
     this.#host = host;
@@ -126,14 +126,14 @@ export class Handshake {
   }
 
   /** RFC 4253 §9: starts a (re)exchange by sending our KEXINIT, unless one is already running. */
-  start(): void {
+  start(initiatedBy: 'local' | 'remote' = 'local'): void {
     if (this.#phase !== 'idle') return;
     this.#phase = 'awaitingKexInit';
     this.#newKeysSent = false;
     this.#newKeysReceived = false;
     this.#ourKexInit = this.#buildKexInit();
     this.#host.sendKexMessage(this.#ourKexInit);
-    this.onStart();
+    this.onStart(initiatedBy);
   }
 
   /**
@@ -193,7 +193,7 @@ export class Handshake {
     if (this.#peerKexInit !== undefined) throw new ProtocolError('Peer sent KEXINIT twice in one exchange');
     const peer = decode(KexInit, payload);
     this.#peerKexInit = payload.slice();
-    if (this.#phase === 'idle') this.start();
+    if (this.#phase === 'idle') this.start('remote');
     const { isServer, config } = this.#host;
     const ours = decode(KexInit, this.#ourKexInit!);
     const clientInit = isServer ? peer : ours;

@@ -4,11 +4,12 @@
  * trailers stripped (notes §2.3.2), strict-kex and kex-phase rules (OpenSSH PROTOCOL §1.10, RFC
  * 4253 §7.1), transport messages told apart from the rest. What a message means is the host's.
  */
-import { DisconnectError, DisconnectReason, ProtocolError } from '../errors.js';
+import { DisconnectError, DisconnectReason, ProtocolError, SshError } from '../errors.js';
 import { MessageType } from '../codec/messages/transport.js';
 import type { PacketReader } from './packet-reader.js';
 import type { Handshake } from './handshake.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
+import type { Tracer } from '../trace/tracer.js';
 
 const TRANSPORT_MAX = MessageType.KexMethodLast;
 
@@ -40,6 +41,8 @@ export class Inbound {
   readonly reader: PacketReader;
   readonly #host: InboundHost;
   readonly #reconnect: ReconnectState | undefined;
+  /** Set only while tracing is on: the one check per message when it is off. */
+  trace: Tracer | undefined;
   #byteReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   constructor(reader: PacketReader, options: { host: InboundHost; reconnect: ReconnectState | undefined }) {
@@ -104,7 +107,7 @@ export class Inbound {
         }
       }
     } catch (error) {
-      host.fail(error);
+      host.fail(error instanceof SshError ? error : internalFailure(error));
     }
   }
 
@@ -115,6 +118,7 @@ export class Inbound {
       if (message === undefined) return;
       payload = message;
     }
+    if (this.trace !== undefined) this.trace.inbound(payload);
     const type = payload[0]!;
     const host = this.#host;
     const handshake = host.handshake;
@@ -159,4 +163,14 @@ export class Inbound {
     const marker = this.#host.isServer ? 'kex-strict-c-v00@openssh.com' : 'kex-strict-s-v00@openssh.com';
     return new TextDecoder().decode(payload).includes(marker);
   }
+}
+
+/**
+ * RFC 4253 §11.1: anything but an SshError thrown while handling the peer's messages is a fault
+ * of ours, met on their input; the peer still gets a DISCONNECT (protocol error) naming it rather
+ * than a connection that just drops.
+ */
+function internalFailure(error: unknown): ProtocolError {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new ProtocolError(`Internal error while handling the peer's messages (${what})`, DisconnectReason.protocolError, { cause: error });
 }

@@ -8,6 +8,7 @@ import { MessageType } from '../codec/messages/transport.js';
 import { concatBytes } from '../codec/wire.js';
 import type { PacketWriter } from './packet-writer.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
+import type { Tracer } from '../trace/tracer.js';
 
 const resolved = Promise.resolve();
 /** A queue entry that holds everything behind it until `release` (see `hold`). */
@@ -35,6 +36,8 @@ export class Outbound {
   readonly writer: PacketWriter;
   readonly #host: OutboundHost;
   readonly #reconnect: ReconnectState | undefined;
+  /** Set only while tracing is on: the one check per message when it is off. */
+  trace: Tracer | undefined;
   #byteWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #queue: (Waiter & { payload: Uint8Array })[] = [];
   /** Bytes written to the byte stream whose write has not completed. */
@@ -121,6 +124,7 @@ export class Outbound {
     // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
     const isAuthenticationSuccess =
       (this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess) || message === this.#compressionTrigger;
+    if (this.trace !== undefined) this.trace.outbound(message);
     const payload = this.#reconnect === undefined ? message : this.#reconnect.outbound(message);
     const wire = this.writer.write(payload);
     if (isAuthenticationSuccess) {

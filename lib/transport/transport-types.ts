@@ -5,6 +5,7 @@
 import type { SshError } from '../errors.js';
 import type { SessionConfig } from '../config.js';
 import type { MaybeCertifiedKey } from '../keys/certified-key.js';
+import type { Tracer } from '../trace/tracer.js';
 
 /** The duplex byte stream a session runs over. A Channel is one too. */
 export interface Duplex {
@@ -28,6 +29,8 @@ export interface TransportOptions {
   isServer: boolean;
   config: SessionConfig;
   hostKeys?: readonly MaybeCertifiedKey[];
+  /** Diagnostics of the session (present only when `config.trace` is on). */
+  tracer?: Tracer | undefined;
 }
 
 /** Counters of one transport. */

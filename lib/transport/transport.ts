@@ -28,6 +28,8 @@ import type { ReconnectState } from './reconnect/reconnect-state.js';
 import type { SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
 import { toDuplex, type ByteStream } from './byte-stream-adapter.js';
 import type { NegotiatedAlgorithms } from '../kex/negotiate.js';
+import type { Tracer } from '../trace/tracer.js';
+import { traceEnded, traceKexCompleted, traceKexStarted, traceVersions } from './transport-trace.js';
 
 export type { Duplex, SessionCloseInfo, TransportMetrics, TransportOptions } from './transport-types.js';
 export type { ByteStream, NativeByteStream } from './byte-stream-adapter.js';
@@ -49,6 +51,7 @@ export class Transport {
   #kexWaiters: { after: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Session reconnection on this connection (notes §2.3). */
   readonly #link: ReconnectLink;
+  #tracer: Tracer | undefined;
   clientVersion = '';
   serverVersion = '';
   /** What was negotiated in the latest exchange. */
@@ -163,7 +166,10 @@ export class Transport {
       },
     });
     this.#handshake.onComplete = (outcome) => this.#onKexComplete(outcome);
-    this.#handshake.onStart = () => this.#armKexTimer();
+    this.#handshake.onStart = (initiatedBy) => {
+      if (this.#tracer !== undefined) this.#traceKexStart(initiatedBy);
+      this.#armKexTimer();
+    };
     this.#end = new TransportEnd({
       inbound: this.#in,
       outbound: this.#out,
@@ -172,6 +178,7 @@ export class Transport {
         this.#link.stop();
         for (const waiter of this.#kexWaiters.splice(0)) waiter.reject(error);
         this.#firstKex.reject(error);
+        if (this.#tracer !== undefined) traceEnded(this.#tracer, info);
         this.onClose(info);
       },
     });
@@ -179,6 +186,18 @@ export class Transport {
     const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     promise.catch(() => {});
     this.#firstKex = { ...settle, promise };
+    this.tracer = options.tracer;
+  }
+
+  /** The session's diagnostics, when tracing is on; a resumed session moves it to its new connection. */
+  get tracer(): Tracer | undefined {
+    return this.#tracer;
+  }
+
+  set tracer(tracer: Tracer | undefined) {
+    this.#tracer = tracer;
+    this.#in.trace = tracer;
+    this.#out.trace = tracer;
   }
 
   /** H of the first exchange (RFC 4253 §7.2). */
@@ -267,6 +286,7 @@ export class Transport {
       const peer = await readIdentification(byteReader, !this.isServer);
       if (this.isServer) this.clientVersion = peer.version;
       else this.serverVersion = peer.version;
+      if (this.#tracer !== undefined) traceVersions(this.#tracer, { local: ourVersion, remote: peer.version });
       this.#in.start(byteReader, peer.rest);
       await this.#firstKex.promise;
     } catch (error) {
@@ -390,6 +410,10 @@ export class Transport {
     }
     this.algorithms = outcome.algorithms;
     if (outcome.hostKey) this.hostKey = outcome.hostKey;
+    if (this.#tracer !== undefined) {
+      const { algorithms, initial, hostKey } = outcome;
+      traceKexCompleted(this.#tracer, { algorithms, initial, hostKey, strictKex: this.#handshake.strict, exchanges: this.#handshake.completed });
+    }
     if (outcome.initial) {
       this.hostKeyBlob = outcome.hostKeyBlob;
       this.hostCertificate = outcome.hostCertificate;
@@ -415,6 +439,18 @@ export class Transport {
     this.peerExtensions = decodeExtInfo(payload);
     this.#link.extensionsReceived(this.config.protocolExtensions, this.peerExtensions);
     this.onExtInfo(this.peerExtensions);
+  }
+
+  #traceKexStart(initiatedBy: 'local' | 'remote'): void {
+    const { writer } = this.#out;
+    const { reader } = this.#in;
+    const since = {
+      bytesSent: writer.bytesSinceKeys,
+      bytesReceived: reader.bytesSinceKeys,
+      packetsSent: writer.packetsSinceKeys,
+      packetsReceived: reader.packetsSinceKeys,
+    };
+    traceKexStarted(this.#tracer!, { initiatedBy, initial: this.#handshake.initial, since });
   }
 
   /** A peer that never finishes an exchange would hold every outbound message at the kex gate. */

@@ -35,8 +35,12 @@ const OPEN = 1;
 /** RFC 6455 §7.4.1: 1000 normal closure; 1005 means the peer gave no code. */
 const NORMAL_CLOSURE = 1000;
 const NO_STATUS = 1005;
+const UNSUPPORTED_DATA = 1003;
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+/** How long an 'error' event waits for the 'close' event that should follow it. */
+const ERROR_CLOSE_WAIT_MS = 1000;
 
 /** How often a write blocked on `bufferedAmount` looks again. */
 const DRAIN_POLL_MS = 2;
@@ -129,7 +133,7 @@ export function webSocketToDuplex(ws: WebSocketLike, options: WebSocketDuplexOpt
     const bytes = asBytes(event.data);
     if (!bytes) {
       fail(new SshError(`WebSocket sent a ${typeof event.data} frame; SSH over WebSocket uses binary frames only`));
-      ws.close(1003, 'binary frames only');
+      closeUnsupported();
       return;
     }
     try {
@@ -138,11 +142,28 @@ export function webSocketToDuplex(ws: WebSocketLike, options: WebSocketDuplexOpt
       // Cancelled by the reader: drop what still arrives.
     }
   };
+  /**
+   * RFC 6455 §7.4.1: 1003 says "unsupported data". The WHATWG API lets scripts send only 1000
+   * and 3000-4999 (anything else throws InvalidAccessError), so its sockets close with 1000 and
+   * the reason; `ws` accepts 1003.
+   */
+  const closeUnsupported = (): void => {
+    try {
+      ws.close(UNSUPPORTED_DATA, 'binary frames only');
+    } catch {
+      ws.close(NORMAL_CLOSURE, 'binary frames only');
+    }
+  };
+  // WHATWG WebSockets §"fail the WebSocket connection": an 'error' event is followed by a 'close'
+  // event, which carries the code (1006 for a dropped connection), so the error waits for it;
+  // only a socket that never sends 'close' ends with the bare error.
+  let errorTimer: ReturnType<typeof setTimeout> | undefined;
   const onError = (): void => {
-    fail(new SshError(opened ? 'WebSocket failed' : 'WebSocket failed to connect'));
+    errorTimer ??= setTimeout(() => fail(new SshError(opened ? 'WebSocket failed' : 'WebSocket failed to connect')), ERROR_CLOSE_WAIT_MS);
   };
   const onClose = (event: CloseEventLike): void => {
-    if (event.code === NORMAL_CLOSURE || event.code === NO_STATUS) {
+    if (errorTimer !== undefined) clearTimeout(errorTimer);
+    if (errorTimer === undefined && (event.code === NORMAL_CLOSURE || event.code === NO_STATUS)) {
       try {
         readController.close();
       } catch {

@@ -10,7 +10,7 @@ import { AgentError } from '../../lib/agent/agent-error.js';
 import { AgentMessage, encodeIdentitiesAnswer, frameAgentMessage } from '../../lib/agent/protocol.js';
 import { signCertificate } from '../../lib/keys/certificate.js';
 import { duplexPair } from '../helpers/pipes.js';
-import { testKeys } from '../auth/test-keys.js';
+import { keyTypes, testKeys } from '../auth/test-keys.js';
 
 async function connected(server: AgentServer): Promise<AgentClient> {
   const [a, b] = duplexPair();
@@ -98,5 +98,72 @@ describe('AgentClient with a hostile agent', () => {
       { blob: keys['ssh-ed25519'].publicKeyBlob, comment: 'ok' },
     ]);
     expect((await hostileAgent(answer).listKeys()).map((k) => k.comment)).toEqual(['ok']);
+  });
+});
+
+describe('AgentClient.addKey with certificates and constraints, against AgentServer', () => {
+  it('adds a certified key of every type as the key and its certificate; each signs and verifies', async () => {
+    const keys = await testKeys();
+    const server = new AgentServer();
+    const agent = await connected(server);
+    const data = new TextEncoder().encode('signed through a certificate identity');
+    for (const type of keyTypes) {
+      const certificate = await signCertificate({ publicKey: keys[type], caKey: keys['ssh-ed25519'], keyId: `cert-${type}`, principals: ['alice'] });
+      await agent.addKey({ key: keys[type], certificate }, { comment: `certified ${type}` });
+      const listed = (await agent.listKeys()).filter((k) => k.comment === `certified ${type}`);
+      expect(listed.map((k) => k.certificate?.keyId ?? k.publicKey.keyType)).toEqual([type, `cert-${type}`]);
+      expect(listed[1]!.blob).toEqual(certificate.blob);
+      const algorithm = type === 'ssh-rsa' ? 'rsa-sha2-256' : undefined;
+      const signature = await agent.sign(listed[1]!, data, algorithm);
+      expect(await keys[type].verify(data, signature, algorithm ? [algorithm] : undefined)).toBe(true);
+    }
+    expect(server.keys).toHaveLength(2 * keyTypes.length);
+    await agent.close();
+  });
+
+  it('keeps a lifetime-constrained key until its lifetime ends on the injected clock', async () => {
+    const keys = await testKeys();
+    let now = 1_000_000;
+    const server = new AgentServer([], { now: () => now });
+    const agent = await connected(server);
+    await agent.addKey(keys['ssh-ed25519'], { comment: 'short-lived', lifetime: 60 });
+    await agent.addKey(keys['ecdsa-sha2-nistp256'], 'forever');
+    expect(server.keys[0]).toMatchObject({ comment: 'short-lived', expiresAt: 1_060_000 });
+    now += 59_999;
+    expect((await agent.listKeys()).map((k) => k.comment)).toEqual(['short-lived', 'forever']);
+    await agent.sign(keys['ssh-ed25519'], Uint8Array.of(1));
+    now += 1;
+    expect((await agent.listKeys()).map((k) => k.comment)).toEqual(['forever']);
+    await expect(agent.sign(keys['ssh-ed25519'], Uint8Array.of(1))).rejects.toThrow(AgentError);
+    await agent.close();
+  });
+
+  it('asks before each signature with a confirm-constrained key, and refuses when told no or when nobody can be asked', async () => {
+    const keys = await testKeys();
+    const asked: string[] = [];
+    let answer = true;
+    const server = new AgentServer([], { confirm: (k) => (asked.push(k.comment), answer) });
+    const agent = await connected(server);
+    await agent.addKey(keys['ssh-ed25519'], { comment: 'ask me', confirm: true });
+    await agent.addKey(keys['ecdsa-sha2-nistp256'], 'no questions');
+    await agent.sign(keys['ssh-ed25519'], Uint8Array.of(1));
+    await agent.sign(keys['ecdsa-sha2-nistp256'], Uint8Array.of(1));
+    answer = false;
+    await expect(agent.sign(keys['ssh-ed25519'], Uint8Array.of(2))).rejects.toThrow(/SSH_AGENT_FAILURE/);
+    expect(asked).toEqual(['ask me', 'ask me']);
+    const unattended = await connected(new AgentServer());
+    await unattended.addKey(keys['ssh-ed25519'], { confirm: true });
+    await expect(unattended.sign(keys['ssh-ed25519'], Uint8Array.of(1))).rejects.toThrow(AgentError);
+    await agent.close();
+    await unattended.close();
+  });
+
+  it('refuses a lifetime that is not a whole number of seconds before sending anything', async () => {
+    const keys = await testKeys();
+    const agent = await connected(new AgentServer());
+    await expect(agent.addKey(keys['ssh-ed25519'], { lifetime: 1.5 })).rejects.toThrow(/Key lifetime 1.5 is not a whole number of seconds/);
+    await expect(agent.addKey(keys['ssh-ed25519'], { lifetime: 0 })).rejects.toThrow(AgentError);
+    expect(await agent.listKeys()).toEqual([]);
+    await agent.close();
   });
 });

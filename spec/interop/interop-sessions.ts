@@ -16,6 +16,7 @@ import { ensureTestUser, hostPublicKey, HOST_KEY_TYPES, startSshd, type Sshd, ty
 import type { ServerAuthenticatingEvent, ServerAuthenticatingHandler } from '../../lib/auth/types.js';
 import type { ServerSession } from '../../lib/server-session.js';
 import type { Channel } from '../../lib/mux/channel.js';
+import type { TraceHandler } from '../../lib/trace/trace-event.js';
 
 /** A test sshd that admits the test user with a fresh ed25519 key, and the host keys it presents. */
 export interface SshdForUser {
@@ -42,12 +43,19 @@ export async function startSshdForUser(extraConfig?: string[]): Promise<SshdForU
  * @param port the server's port
  * @param hostKeys the host keys to pin
  * @param config client configuration (default: secure defaults)
+ * @param onTrace diagnostics handler, set before the connection starts (with `config.trace` on)
  * @returns a connected, not yet authenticated client
  */
-export async function connectClient(port: number, hostKeys: readonly KeyPair[], config = SessionConfig.default()): Promise<ClientSession> {
+export async function connectClient(
+  port: number,
+  hostKeys: readonly KeyPair[],
+  config = SessionConfig.default(),
+  onTrace?: TraceHandler,
+): Promise<ClientSession> {
   const socket = netConnect(port, '127.0.0.1');
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const client = new ClientSession(config);
+  client.onTrace = onTrace;
   client.onAuthenticating = (e) => hostKeys.some((key) => key.equals(e.publicKey));
   await client.connect(socketToDuplex(socket));
   return client;

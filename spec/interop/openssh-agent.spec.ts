@@ -6,9 +6,9 @@
  * sees the same list; `ssh-add` and `ssh` work against our AgentServer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../lib/agent/agent-client.js';
@@ -17,6 +17,7 @@ import type { AgentSocket } from '../../lib/agent/socket-backend.js';
 import { importKeyFile } from '../../lib/keys/index.js';
 import { getFingerprint } from '../../lib/keys/fingerprint.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
+import { signCertificate } from '../../lib/keys/certificate.js';
 import {
   createOpenSshKey,
   ensureTestUser,
@@ -32,13 +33,20 @@ import { connectClient, execText, startExecServer, type ExecServer } from './int
 const skip = skipWithoutOpenSsh();
 const execFileAsync = promisify(execFile);
 
-/** Starts `ssh-agent -D -a path` and waits for its socket. */
-async function startSshAgent(dir: string): Promise<{ path: string; child: ChildProcess; stop(): void }> {
+/**
+ * Starts `ssh-agent -D -a path` and waits for its socket. Its SSH_ASKPASS (asked before each use of
+ * a key added with the confirm constraint) records the prompt in `askpass.log` and says yes.
+ */
+async function startSshAgent(dir: string): Promise<{ path: string; child: ChildProcess; askpassLog: string; stop(): void }> {
   const path = join(dir, 'ssh-agent.sock');
-  const child = spawn('ssh-agent', ['-D', '-a', path], { stdio: 'ignore' });
+  const askpass = join(dir, 'askpass.sh');
+  const askpassLog = join(dir, 'askpass.log');
+  writeFileSync(askpass, `#!/bin/sh\necho "$*" >> '${askpassLog}'\nexit 0\n`, { mode: 0o755 });
+  const env = { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: process.env.DISPLAY ?? ':0' };
+  const child = spawn('ssh-agent', ['-D', '-a', path], { stdio: 'ignore', env });
   for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   if (!existsSync(path)) throw new Error('ssh-agent did not create its socket');
-  return { path, child, stop: () => void child.kill('SIGTERM') };
+  return { path, child, askpassLog, stop: () => void child.kill('SIGTERM') };
 }
 
 /** Runs ssh-add asynchronously: our AgentServer answers it from this very process. */
@@ -167,5 +175,69 @@ describe.skipIf(skip)('agent with OpenSSH', () => {
       await sshAdd(socket.path, ['-D']);
       expect(ours.keys).toEqual([]);
     });
+
+    it('takes a certificate and lifetime and confirm constraints from ssh-add -t -c', async () => {
+      const certDir = mkdtempSync(join(tmpdir(), 'ssh-streams-agent-cert-'));
+      try {
+        const ca = createOpenSshKey('ssh-ed25519', certDir);
+        const userDir = mkdtempSync(join(certDir, 'user-'));
+        const key = createOpenSshKey('ecdsa-sha2-nistp256', userDir);
+        execFileSync('ssh-keygen', ['-q', '-s', ca.privatePath, '-I', 'ssh-add-cert', '-n', 'alice', key.publicPath], { stdio: 'pipe' });
+        const certLine = readFileSync(key.privatePath + '-cert.pub', 'utf8').trim();
+        const before = Date.now();
+        await sshAdd(socket.path, ['-t', '600', '-c', key.privatePath]);
+        const held = ours.keys;
+        expect(held.map((k) => k.publicKey.keyType)).toEqual(['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256']);
+        expect(Buffer.from(held[1]!.blob).toString('base64')).toBe(certLine.split(' ')[1]);
+        for (const k of held) {
+          expect(k.confirm).toBe(true);
+          expect(k.expiresAt! - before).toBeGreaterThanOrEqual(600_000);
+          expect(k.expiresAt! - Date.now()).toBeLessThanOrEqual(600_000);
+        }
+        expect(await sshAdd(socket.path, ['-L'])).toContain(certLine.split(' ').slice(0, 2).join(' '));
+        await sshAdd(socket.path, ['-D']);
+      } finally {
+        rmSync(certDir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('adds certified keys and constrained keys to ssh-agent: ssh-add -L shows the certificates, confirm asks, signatures verify', async () => {
+    const client = await AgentClient.connect(agent.path);
+    const [key, ca, confirmKey, rsaKey] = await Promise.all([
+      generateKeyPair('ecdsa-sha2-nistp256'),
+      generateKeyPair('ssh-ed25519'),
+      generateKeyPair('ssh-ed25519'),
+      generateKeyPair('rsa-sha2-512', { keySize: 2048 }),
+    ]);
+    const certificate = await signCertificate({ publicKey: key, caKey: ca, keyId: 'agent-cert', principals: [user.username] });
+    const rsaCertificate = await signCertificate({ publicKey: rsaKey, caKey: ca, keyId: 'agent-rsa-cert', principals: [user.username] });
+    const comments = ['certified with lifetime', 'rsa certified', 'needs confirmation'];
+    try {
+      await client.addKey({ key, certificate }, { comment: comments[0], lifetime: 3600 });
+      await client.addKey({ key: rsaKey, certificate: rsaCertificate }, comments[1]);
+      await client.addKey(confirmKey, { comment: comments[2], confirm: true });
+      const publicLines = await sshAdd(agent.path, ['-L']);
+      for (const cert of [certificate, rsaCertificate]) {
+        expect(publicLines).toContain(`${cert.certificateType} ${Buffer.from(cert.blob).toString('base64')}`);
+      }
+      const listing = await sshAdd(agent.path, ['-l']);
+      expect(listing).toMatch(new RegExp(`${getFingerprint(key).replace(/[+/]/g, '\\$&')} ${comments[0]} \\(ECDSA-CERT\\)`));
+      expect(listing).toContain(`${getFingerprint(confirmKey)} ${comments[2]} (ED25519)`);
+
+      const listed = await client.listKeys();
+      const data = new TextEncoder().encode('signed by ssh-agent through a certificate');
+      const ecdsaCert = listed.find((k) => k.certificate?.keyId === 'agent-cert')!;
+      expect(await key.verify(data, await client.sign(ecdsaCert, data))).toBe(true);
+      const rsaCert = listed.find((k) => k.certificate?.keyId === 'agent-rsa-cert')!;
+      expect(await rsaKey.verify(data, await client.sign(rsaCert, data, 'rsa-sha2-256'), ['rsa-sha2-256'])).toBe(true);
+      // The confirm constraint holds: ssh-agent asked its SSH_ASKPASS before signing.
+      expect(existsSync(agent.askpassLog)).toBe(false);
+      expect(await confirmKey.verify(data, await client.sign(confirmKey, data))).toBe(true);
+      expect(readFileSync(agent.askpassLog, 'utf8')).toMatch(/Allow use of key/);
+    } finally {
+      for (const identity of await client.listKeys()) if (comments.includes(identity.comment)) await client.removeKey(identity);
+      await client.close();
+    }
   });
 });

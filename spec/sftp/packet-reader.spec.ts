@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ProtocolError } from '../../lib/errors.js';
-import { SftpPacketReader } from '../../lib/sftp/packet-reader.js';
+import { joinPayload, SftpPacketReader, SPLIT_HEAD, type SftpPayload } from '../../lib/sftp/packet-reader.js';
 import { concatBytes } from '../helpers/pipes.js';
 
 function frame(payload: Uint8Array): Uint8Array {
@@ -32,6 +32,59 @@ describe('SftpPacketReader', () => {
         },
       ),
     );
+  });
+
+  it('hands large bulk payloads on in pieces that join to the payload, whatever the chunk boundaries', () => {
+    const bulk = 103;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ minLength: 1, maxLength: 300 }),
+            fc.integer({ min: 8 * 1024, max: 24 * 1024 }).map((n) => {
+              const payload = new Uint8Array(n).fill(n & 0xff);
+              payload[0] = bulk;
+              return payload;
+            }),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 1, maxLength: 20 }),
+        (payloads, cuts) => {
+          const stream = concatBytes(payloads.map(frame));
+          const reader = new SftpPacketReader<SftpPayload>(64 * 1024, { splitType: bulk });
+          const out: SftpPayload[] = [];
+          let at = 0;
+          for (let i = 0; at < stream.length; i++) {
+            const size = cuts[i % cuts.length]!;
+            out.push(...reader.push(stream.subarray(at, at + size)));
+            at += size;
+          }
+          reader.assertDrained();
+          expect(out.length).toBe(payloads.length);
+          out.forEach((p, i) => expect(Buffer.compare(joinPayload(p), payloads[i]!)).toBe(0));
+          for (const p of out) {
+            if (p instanceof Uint8Array) continue;
+            expect(p.head[0]).toBe(bulk);
+            expect(p.head.length).toBeGreaterThanOrEqual(SPLIT_HEAD);
+            expect(p.length).toBe(p.head.length + p.rest.reduce((n, r) => n + r.length, 0));
+            // The bulk bytes are views of the pushed stream, not copies.
+            for (const piece of p.rest) expect(piece.buffer).toBe(stream.buffer);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('joins small payloads of the bulk type and every payload of other types', () => {
+    const reader = new SftpPacketReader<SftpPayload>(64 * 1024, { splitType: 103 });
+    const big = frame(Uint8Array.from({ length: 20_000 }, (_, i) => (i === 0 ? 104 : i)));
+    const small = frame(Uint8Array.from({ length: 100 }, (_, i) => (i === 0 ? 103 : i)));
+    const stream = concatBytes([big, small]);
+    const out = [...reader.push(stream.subarray(0, 10_000)), ...reader.push(stream.subarray(10_000, 20_050)), ...reader.push(stream.subarray(20_050))];
+    expect(out.every((p) => p instanceof Uint8Array)).toBe(true);
+    expect(out.map((p) => (p as Uint8Array).length)).toEqual([20_000, 100]);
   });
 
   it('returns a payload inside one chunk as a view, without copying', () => {

@@ -1,42 +1,81 @@
 /**
- * RFC 5647 AES-GCM as OpenSSH runs it (aes128-gcm@openssh.com, aes256-gcm@openssh.com) on the
- * audited `@noble/ciphers`, synchronously: packet_length is the AAD and travels in clear (§7.3),
- * the nonce's invocation counter grows by one per packet (gcm-nonce.ts), the tag is 16 bytes.
- * The portable twin of ../aes-gcm.ts, with the same errors.
+ * RFC 5647 AES-GCM as OpenSSH runs it (aes128-gcm@openssh.com, aes256-gcm@openssh.com),
+ * synchronously, from the audited `@noble/ciphers` AES-CTR and the per-key GHASH of ./ghash.ts:
+ * packet_length is the AAD and travels in clear (§7.3), the nonce's invocation counter grows by one
+ * per packet (gcm-nonce.ts), the tag is 16 bytes. Packets are sealed in place. The portable twin of
+ * ../aes-gcm.ts, with the same errors.
  */
-import { gcm } from '@noble/ciphers/aes.js';
+import { ctr } from '@noble/ciphers/aes.js';
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from '../types.js';
 import { GCM_BLOCK_SIZE, GCM_TAG_LENGTH, InvocationCounter, checkGcmKeys, gcmAlgorithm } from '../gcm-nonce.js';
 import { assertLive, badMac, checkPacketLength, readUint32, sealedPacketLength } from '../packet-length.js';
+import { constantTimeEqual } from '../../codec/constant-time.js';
+import { Ghash } from './ghash.js';
 
-/** One direction's key and nonce. */
+/**
+ * One direction's key, nonce and GHASH key. GCM is composed here from noble's AES-CTR and
+ * ./ghash.ts so that the hash subkey is expanded once per key rather than once per packet (noble's
+ * one-shot `gcm()` rebuilds its GHASH tables on every call).
+ */
 class GcmDirection {
-  #key: Uint8Array;
+  readonly #key: Uint8Array;
   readonly #counter: InvocationCounter;
+  readonly #ghash: Ghash;
+  /** The counter block: nonce || 32-bit block counter (SP 800-38D §7.1: J0 ends in 1, the payload starts at 2). */
+  readonly #block = new Uint8Array(16);
+  readonly #zero = new Uint8Array(16);
+  readonly #tagMask = new Uint8Array(16);
+  readonly expectedTag = new Uint8Array(GCM_TAG_LENGTH);
   #destroyed = false;
 
   constructor(algorithm: CipherAlgorithm, keys: DirectionKeys) {
     checkGcmKeys(algorithm.name, algorithm.keyLength, keys);
     this.#key = new Uint8Array(keys.encryptionKey.subarray(0, algorithm.keyLength));
     this.#counter = new InvocationCounter(keys.iv);
-  }
-
-  /** RFC 5647 §7.1, §7.3: the AEAD for the next packet (AAD: its clear length); the counter moves on. */
-  next(what: string, lengthField: Uint8Array): ReturnType<typeof gcm> {
-    assertLive(this.#destroyed, what);
-    const aead = gcm(this.#key, new Uint8Array(this.#counter.iv), new Uint8Array(lengthField));
-    this.#counter.increment();
-    return aead;
+    // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
+    const h = ctr(this.#key, this.#zero).encrypt(this.#zero);
+    this.#ghash = new Ghash(h);
+    h.fill(0);
   }
 
   assertLive(what: string): void {
     assertLive(this.#destroyed, what);
   }
 
+  /** RFC 5647 §7.1: sets the counter block to J0 of the next packet and E_K(J0), the tag mask. */
+  start(): void {
+    this.#block.set(this.#counter.iv);
+    this.#block[12] = 0;
+    this.#block[13] = 0;
+    this.#block[14] = 0;
+    this.#block[15] = 1;
+    ctr(this.#key, this.#block).encrypt(this.#zero, this.#tagMask);
+    this.#block[15] = 2;
+  }
+
+  /**
+   * SP 800-38D §7.1 steps 3: the payload en/decrypted from counter block 2 into `output` (fresh
+   * when absent). noble's CTR carries over the whole 128 bits, the same as GCM's 32-bit increment
+   * here: a packet is far below 2^32 blocks.
+   */
+  crypt(data: Uint8Array, output?: Uint8Array): Uint8Array {
+    return ctr(this.#key, this.#block).encrypt(data, output);
+  }
+
+  /** SP 800-38D §7.1 steps 5-6: the tag of (AAD, ciphertext) into `out` at `at`; the invocation counter moves on. */
+  tag(aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, at: number): void {
+    this.#ghash.digest(aad, ciphertext, out, at);
+    for (let i = 0; i < 16; i++) out[at + i] ^= this.#tagMask[i]!;
+    this.#tagMask.fill(0);
+    this.#counter.increment();
+  }
+
   destroy(): void {
     this.#destroyed = true;
     this.#key.fill(0);
     this.#counter.iv.fill(0);
+    this.#block.fill(0);
+    this.#ghash.destroy();
   }
 }
 
@@ -56,13 +95,14 @@ class NobleGcmOpeningKey implements OpeningKey {
   }
 
   open(sequence: number, packet: Uint8Array): Uint8Array {
-    const aead = this.#direction.next('Opening key', packet.subarray(0, 4));
-    try {
-      // noble checks the tag before it decrypts: no plaintext exists for a forged packet.
-      return aead.decrypt(packet.subarray(4));
-    } catch (cause) {
-      throw badMac(sequence, 'AES-GCM tag', { cause });
-    }
+    const direction = this.#direction;
+    direction.assertLive('Opening key');
+    const end = packet.length - GCM_TAG_LENGTH;
+    direction.start();
+    direction.tag(packet.subarray(0, 4), packet.subarray(4, end), direction.expectedTag, 0);
+    // The tag is checked before anything is decrypted: no plaintext exists for a forged packet.
+    if (!constantTimeEqual(direction.expectedTag, packet.subarray(end))) throw badMac(sequence, 'AES-GCM tag');
+    return direction.crypt(packet.subarray(4, end));
   }
 
   destroy(): void {
@@ -84,9 +124,13 @@ class NobleGcmSealingKey implements SealingKey {
   seal(_sequence: number, packet: Uint8Array): Uint8Array {
     this.#direction.assertLive('Sealing key');
     const end = 4 + sealedPacketLength(packet, GCM_TAG_LENGTH, { blockSize: GCM_BLOCK_SIZE, lengthExcluded: true });
-    const aead = this.#direction.next('Sealing key', packet.subarray(0, 4));
-    // Ciphertext followed by the tag: exactly the bytes after the length.
-    packet.set(aead.encrypt(packet.subarray(4, end)), 4);
+    const direction = this.#direction;
+    direction.start();
+    // In place when the buffer allows it (the packet is ours to seal in place).
+    const body = packet.subarray(4, end);
+    if (body.byteOffset % 4 === 0) direction.crypt(body, body);
+    else body.set(direction.crypt(body));
+    direction.tag(packet.subarray(0, 4), body, packet, end);
     return packet;
   }
 
