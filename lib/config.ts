@@ -6,6 +6,7 @@
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
 import { isZlibAvailable } from './compression/zlib-engine.js';
 import { installedFastestCipher } from './cipher/suite.js';
+import { markSystemRandom } from './kex/backend.js';
 import type { TraceSetting } from './trace/trace-event.js';
 
 /** `names` with the installed cipher suite's fastest cipher first, when it names one in the list. */
@@ -48,13 +49,13 @@ const GET_RANDOM_VALUES_LIMIT = 65536;
  * Bun, Deno and Node 20+ alike. The packet writer draws padding from a pool, so this is not on
  * the per-packet path.
  */
-function secureRandomBytes(n: number): Uint8Array {
+const secureRandomBytes = markSystemRandom((n: number): Uint8Array => {
   const out = new Uint8Array(n);
   for (let at = 0; at < n; at += GET_RANDOM_VALUES_LIMIT) {
     globalThis.crypto.getRandomValues(out.subarray(at, Math.min(n, at + GET_RANDOM_VALUES_LIMIT)));
   }
   return out;
-}
+});
 
 /** Configuration shared by client and server sessions. */
 export class SessionConfig {
