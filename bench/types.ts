@@ -40,8 +40,8 @@ export interface Peer {
   readonly name: string;
   /** Ciphers of the benchmark this library implements. */
   readonly ciphers: readonly string[];
-  /** Starts a server on 127.0.0.1 (random port). */
-  start(): Promise<PeerServer>;
+  /** Starts a server on 127.0.0.1 (random port); `kex`, when given, is the only key exchange its client offers. */
+  start(options?: { kex?: string }): Promise<PeerServer>;
 }
 
 /** Single-channel bulk throughput; `mbPerSecond` in 10^6 bytes per second, the median of `runs`. */

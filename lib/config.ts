@@ -6,6 +6,7 @@
 import { Algorithms, AuthenticationMethods, ProtocolExtensions } from './algorithms.js';
 import { isZlibAvailable } from './compression/zlib-engine.js';
 import { installedFastestCipher } from './cipher/suite.js';
+import { markSystemRandom } from './kex/backend.js';
 import type { TraceSetting } from './trace/trace-event.js';
 
 /** `names` with the installed cipher suite's fastest cipher first, when it names one in the list. */
@@ -48,13 +49,13 @@ const GET_RANDOM_VALUES_LIMIT = 65536;
  * Bun, Deno and Node 20+ alike. The packet writer draws padding from a pool, so this is not on
  * the per-packet path.
  */
-function secureRandomBytes(n: number): Uint8Array {
+const secureRandomBytes = markSystemRandom((n: number): Uint8Array => {
   const out = new Uint8Array(n);
   for (let at = 0; at < n; at += GET_RANDOM_VALUES_LIMIT) {
     globalThis.crypto.getRandomValues(out.subarray(at, Math.min(n, at + GET_RANDOM_VALUES_LIMIT)));
   }
   return out;
-}
+});
 
 /** Configuration shared by client and server sessions. */
 export class SessionConfig {
@@ -148,6 +149,15 @@ export class SessionConfig {
   authenticationTimeout = 2 * 60 * 1000;
   /** Maximum number of open channels per session; further opens are refused (resource shortage). */
   maxChannels = 1024;
+  /**
+   * The peer's channel requests waiting for their handler's answer across all channels of a
+   * session (each channel also holds at most 1024); one more is a DISCONNECT (protocol error).
+   * A peer that sends requests faster than the handlers answer them cannot grow the session
+   * past this many, nor past `maxPendingChannelRequestBytes` of their data.
+   */
+  maxPendingChannelRequests = 4096;
+  /** Bytes of request data those waiting channel requests may hold; past it, DISCONNECT (protocol error). */
+  maxPendingChannelRequestBytes = 16 * 1024 * 1024;
   /**
    * Bytes of sealed packets waiting for the byte stream past which the session stops reading
    * from the peer until half of them went out: a peer that provokes replies (UNIMPLEMENTED,

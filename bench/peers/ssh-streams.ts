@@ -87,7 +87,7 @@ class StreamsLink implements Link {
 export const sshStreamsPeer: Peer = {
   name: 'ssh-streams',
   ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com', 'none'],
-  async start(): Promise<PeerServer> {
+  async start(options = {}): Promise<PeerServer> {
     const hostKey = await generateKeyPair('ssh-ed25519');
     const accepted = new Mailbox<Channel>();
     const serverConfig = SessionConfig.default();
@@ -107,6 +107,7 @@ export const sshStreamsPeer: Peer = {
       async connect(cipher) {
         const config = SessionConfig.default();
         config.encryptionAlgorithms = [cipher];
+        if (options.kex !== undefined) config.keyExchangeAlgorithms = [options.kex];
         // Cipher `none` is for measuring the rest of the pipeline: no MAC either.
         if (cipher === 'none') config.hmacAlgorithms = ['none'];
         const client = new TcpClient(config);

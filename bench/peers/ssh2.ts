@@ -97,11 +97,11 @@ function ssh2PeerOf(name: string, lib: () => Ssh2Module): Peer {
   return {
     name,
     ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
-    start: () => startSsh2(lib()),
+    start: (options = {}) => startSsh2(lib(), options.kex),
   };
 }
 
-async function startSsh2(lib: Ssh2Module): Promise<PeerServer> {
+async function startSsh2(lib: Ssh2Module, kex: string | undefined): Promise<PeerServer> {
   const keys = lib.utils.generateKeyPairSync('ed25519', {});
   const hostKeyBlob = (lib.utils.parseKey(keys.public) as ssh2.ParsedKey).getPublicSSH();
   const accepted = new Mailbox<ServerChannel>();
@@ -132,7 +132,7 @@ async function startSsh2(lib: Ssh2Module): Promise<PeerServer> {
         host: '127.0.0.1',
         port,
         ...credentials,
-        algorithms: { cipher: [cipher as ssh2.CipherAlgorithm] },
+        algorithms: { cipher: [cipher as ssh2.CipherAlgorithm], ...(kex !== undefined && { kex: [kex as ssh2.KexAlgorithm] }) },
         hostVerifier: (key: Buffer) => key.equals(hostKeyBlob),
       });
       client.setNoDelay(true);

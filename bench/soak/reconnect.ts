@@ -146,7 +146,7 @@ function theirEnd(channel: dt.SshChannel): ServerEnd {
  * @param kills sockets destroyed (each followed by a reconnect)
  * @param bytesBetweenKills bytes the client must receive on a new connection before the next kill
  */
-export async function runReconnectSoak(peer: ReconnectPeer, kills: number, bytesBetweenKills = 2 * 1024 * 1024): Promise<ReconnectSoakResult> {
+export async function runReconnectSoak(peer: ReconnectPeer, kills: number, bytesBetweenKills = 256 * 1024): Promise<ReconnectSoakResult> {
   const server = peer === 'ssh-streams' ? await ourTakeoverServer() : await theirServer();
   const errors: string[] = [];
   const started = performance.now();

@@ -7,7 +7,9 @@
  *   data: --data-sessions=<n> (200) x --channels=<n> (4) channels writing for --minutes=<n> (10),
  *     sampled each minute (--sample-seconds): throughput, server heap, errors, bytes delivered;
  *   reconnect: --kills=<n> (100) socket kills under load against ssh-streams and dev-tunnels-ssh,
- *     SHA-256 of both directions compared.
+ *     each once --kill-after=<bytes> (262144) arrived on the new connection, SHA-256 of both
+ *     directions compared.
+ * A run of some parts keeps the figures of the others already in the file.
  * Exits 1 when a part saw an error, a leak, or a lost or duplicated byte.
  */
 import '../../lib/platform/node.js';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     'sample-seconds': { type: 'string', default: '60' },
     kills: { type: 'string', default: '100' },
+    'kill-after': { type: 'string', default: String(256 * 1024) },
   },
 });
 const parts = new Set(values.only.split(','));
@@ -65,7 +68,7 @@ if (parts.has('reconnect')) {
   soak.reconnect = [];
   for (const peer of ['ssh-streams', 'dev-tunnels-ssh'] as const) {
     log(`reconnect: ${values.kills} kills against ${peer}`);
-    const result = await runReconnectSoak(peer, Number(values.kills));
+    const result = await runReconnectSoak(peer, Number(values.kills), Number(values['kill-after']));
     log(JSON.stringify(result));
     soak.reconnect.push(result);
     const c2s = result.clientToServer;
@@ -86,7 +89,9 @@ const environment = {
   loadAverageBefore: loadBefore.map((n) => Math.round(n * 10) / 10),
   loadAverageAfter: loadavg().map((n) => Math.round(n * 10) / 10),
 };
-writeFileSync(out, `${JSON.stringify({ ...existing, soak: { date: new Date().toISOString(), environment, options: values, ...soak, problems } }, null, 2)}\n`);
+const previous = (existing.soak ?? {}) as Record<string, unknown>;
+const figures = { ...previous, date: new Date().toISOString(), environment, options: values, ...soak, problems };
+writeFileSync(out, `${JSON.stringify({ ...existing, soak: figures }, null, 2)}\n`);
 console.log(JSON.stringify({ soak, problems }, null, 2));
 console.log(`Soak figures written to ${out} (key "soak")`);
 process.exitCode = problems.length > 0 ? 1 : 0;

@@ -56,6 +56,12 @@ function sameKeyType(answered: string, asked: string): boolean {
 const maxInbox = 16;
 /** Keyboard-interactive rounds answered in one attempt before giving up on a looping server. */
 const maxInfoRounds = 32;
+/** Most prompts one INFO_REQUEST may ask (a real one asks a handful); more is a DISCONNECT. */
+export const maxInfoPrompts = 100;
+/** Largest INFO_REQUEST decoded (name, instruction and prompts together); larger is a DISCONNECT. */
+export const maxInfoRequestBytes = 64 * 1024;
+/** Banner bytes accepted in one session (all USERAUTH_BANNERs together); more is a DISCONNECT. */
+export const maxBannerBytes = 64 * 1024;
 
 /** Options of `ClientAuthentication`. */
 export interface ClientAuthenticationOptions {
@@ -98,6 +104,7 @@ export class ClientAuthentication {
   #closedBy: Error | undefined;
   #service: 'idle' | 'requested' | 'accepted' = 'idle';
   #busy = false;
+  #bannerBytes = 0;
   #canContinue: string[] | undefined;
   #methodsTried: string[] = [];
   #authenticatedWith: { username: string; method: AuthenticationType } | undefined;
@@ -127,7 +134,8 @@ export class ClientAuthentication {
   }
 
   /**
-   * Takes SERVICE_ACCEPT (6) for `ssh-userauth` and messages 50-79; returns false for anything else.
+   * Takes SERVICE_ACCEPT (6) for `ssh-userauth` and messages 50-79 until authenticated; returns
+   * false for anything else.
    * Never throws: a malformed message disconnects the session.
    */
   handleMessage(payload: Uint8Array): boolean {
@@ -136,7 +144,9 @@ export class ClientAuthentication {
       (type === MessageType.ServiceAccept && this.#service === 'requested') ||
       (type !== undefined && type >= MessageType.UserauthRequest && type <= MessageType.UserauthMethodLast);
     if (!ours) return false;
-    if (this.#closedBy || this.isAuthenticated) return true;
+    // RFC 4252 §5.1: nothing of 50-79 follows SUCCESS; the session answers it with UNIMPLEMENTED (RFC 4253 §11.4).
+    if (this.isAuthenticated) return false;
+    if (this.#closedBy) return true;
     if (type === MessageType.UserauthBanner) {
       this.#banner(payload);
     } else if (this.#waiter) {
@@ -316,7 +326,14 @@ export class ClientAuthentication {
       const reply = await this.#reply(keyboardInteractiveMethod);
       if (reply.kind !== 'method') return this.#settle(attempt, keyboardInteractiveMethod, reply);
       if (round >= maxInfoRounds) throw new AuthenticationError(`Server asked more than ${maxInfoRounds} rounds of prompts`, this.#methodsTried);
+      // Checked before decoding: what reaches the responder stays small whatever the packet limit.
+      if (reply.payload.length > maxInfoRequestBytes) {
+        throw new ProtocolError(`Server sent a ${reply.payload.length}-byte keyboard-interactive request; limit is ${maxInfoRequestBytes}`);
+      }
       const info = decodeUserauthInfoRequest(reply.payload);
+      if (info.prompts.length > maxInfoPrompts) {
+        throw new ProtocolError(`Server sent ${info.prompts.length} keyboard-interactive prompts; limit is ${maxInfoPrompts}`);
+      }
       const responses = await responder(info.prompts, info.name, info.instruction);
       if (responses.length !== info.prompts.length) {
         throw new AuthenticationError(
@@ -369,6 +386,10 @@ export class ClientAuthentication {
 
   /** RFC 4252 §5.4 */
   #banner(payload: Uint8Array): void {
+    this.#bannerBytes += payload.length;
+    if (this.#bannerBytes > maxBannerBytes) {
+      return this.#abort(new ProtocolError(`Server sent ${this.#bannerBytes} bytes of banners; limit is ${maxBannerBytes}`));
+    }
     try {
       const banner = decode(UserauthBanner, payload);
       this.onBanner?.(banner.message, banner.languageTag);
@@ -380,8 +401,9 @@ export class ClientAuthentication {
 
   #abort(error: ProtocolError): void {
     if (this.#closedBy) return;
-    this.#transport.disconnect(error.reason, error.message);
+    // Closed first, so a pending authenticate() reports this error rather than the disconnect it causes.
     this.close(error);
+    this.#transport.disconnect(error.reason, error.message);
   }
 }
 

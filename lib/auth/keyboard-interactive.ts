@@ -79,6 +79,13 @@ export function encodeUserauthInfoResponse(responses: readonly string[]): Uint8A
   return w.toBytes();
 }
 
+/** RFC 4256 §3.4: the number of responses, read before any of them (a count that cannot match is refused undecoded). */
+export function userauthInfoResponseCount(payload: Uint8Array): number {
+  const r = expectType(payload, UserauthInfoResponseType, 'UserauthInfoResponse');
+  r.context = 'UserauthInfoResponse.responses';
+  return r.uint32();
+}
+
 /** RFC 4256 §3.4: errors name the field and offset, never the responses. */
 export function decodeUserauthInfoResponse(payload: Uint8Array): string[] {
   const r = expectType(payload, UserauthInfoResponseType, 'UserauthInfoResponse');

@@ -22,6 +22,7 @@ import { sourceAddressAllows } from './source-address.js';
 import {
   decodeKeyboardInteractiveFields,
   decodeUserauthInfoResponse,
+  userauthInfoResponseCount,
   encodeUserauthInfoRequest,
   keyboardInteractiveMethod,
   UserauthInfoResponseType,
@@ -217,8 +218,9 @@ export class ServerAuthentication {
     if (type === UserauthInfoResponseType && this.#pendingPrompts) {
       const { step, prompts } = this.#pendingPrompts;
       this.#pendingPrompts = undefined;
+      // RFC 4256 §3.4: a count that does not match the prompts is a failure; its responses are never decoded.
+      if (userauthInfoResponseCount(payload) !== prompts.length) return this.#decide(step, false);
       const responses = decodeUserauthInfoResponse(payload);
-      if (responses.length !== prompts.length) return this.#decide(step, false);
       return this.#decide(step, await this.#ask({ ...step, prompts, responses }));
     }
     if (type !== MessageType.UserauthRequest) throw new ProtocolError(`Unexpected authentication message ${type}`);

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SessionConfig, SshError, type ClientSession, type KeyPair } from '../index.node.js';
+import { SessionConfig, SshError, traceLevels, type ClientSession, type KeyPair, type TraceEvent } from '../index.node.js';
 import { importKeyFile } from '../keys/index.node.js';
 import { TcpClient } from '../tcp/index.js';
 import { addPortForwardingService, getPortForwardingService } from '../forwarding/index.node.js';
@@ -42,6 +42,9 @@ Options:
   -T                     never ask for a remote terminal
   -o OPTION=VALUE        StrictHostKeyChecking=ask|accept-new|yes|no (default ask) and
                          UserKnownHostsFile=FILE (default ~/.ssh/known_hosts)
+  -v, --verbose          diagnostics on stderr, like ssh: -v versions, algorithms, authentication
+                         steps, re-keys and disconnects; -vv adds channels and requests; -vvv every
+                         message (never a password, key or data)
   -h, --help             this text
 
 Logins try the keys first, then the identities of the ssh-agent at SSH_AUTH_SOCK (when set), then
@@ -59,6 +62,7 @@ const OPTIONS = {
   t: { type: 'boolean', short: 't' },
   T: { type: 'boolean', short: 'T' },
   o: { type: 'string', short: 'o', multiple: true },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -218,6 +222,10 @@ export async function connect(args: string[]): Promise<number> {
     values.identity ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(homedir(), '.ssh', name)).filter((path) => existsSync(path));
 
   const config = SessionConfig.default();
+  // ssh -v, -vv, -vvv: the session's trace levels, printed to stderr as ssh prints its debug lines.
+  const verbosity = Math.min(values.verbose?.length ?? 0, traceLevels.length);
+  if (verbosity > 0) config.trace = traceLevels[verbosity - 1]!;
+  const onTrace = verbosity > 0 ? (e: TraceEvent): void => void process.stderr.write(`debug${traceLevels.indexOf(e.level) + 1}: ${e.message}\n`) : undefined;
   if (local.length > 0 || remote.length > 0 || dynamic.length > 0) addPortForwardingService(config);
   const tcp = new TcpClient(config);
   tcp.onSessionAuthenticating = (e) =>
@@ -229,7 +237,7 @@ export async function connect(args: string[]): Promise<number> {
       ask: (question) => askTerminal(question, { echo: true }),
       warn: (message) => process.stderr.write(`${message}\n`),
     });
-  const session = await tcp.openSession(host, port);
+  const session = await tcp.openSession(host, port, { onTrace });
   try {
     if (!(await logIn(session, user, host, keyFiles))) throw new SshError(`Permission denied for ${user}@${host}`);
     await startForwards(session, { local, remote, dynamic });

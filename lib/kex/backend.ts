@@ -29,6 +29,26 @@ export interface KexAgreement {
   agree(peerPublicValue: Uint8Array): Uint8Array;
 }
 
+/** An ML-KEM-768 decapsulation key, held as the backend likes it (FIPS 203 §7). */
+export interface MlKem768KeyPair {
+  /** The 1184-byte encapsulation key. */
+  readonly publicKey: Uint8Array;
+  /** FIPS 203 §7.3 ML-KEM.Decaps: the 32-byte shared secret of a 1088-byte ciphertext. */
+  decapsulate(cipherText: Uint8Array): Uint8Array;
+}
+
+/** FIPS 203 ML-KEM-768, as mlkem768x25519-sha256 uses it. */
+export interface MlKem768 {
+  /** FIPS 203 §6.1 ML-KEM.KeyGen_internal from the 64-byte seed d || z. */
+  keygen(seed: Uint8Array): MlKem768KeyPair;
+  /**
+   * FIPS 203 §7.2 ML-KEM.Encaps to a 1184-byte key, whose input check (every coefficient reduced
+   * mod q) throws. The 32-byte message m comes from `randomBytes`, unless that is the runtime's
+   * CSPRNG (`isSystemRandom`): a native implementation may then draw m from its own.
+   */
+  encapsulate(publicKey: Uint8Array, randomBytes: (n: number) => Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+}
+
 /** A runtime's key exchange cryptography. */
 export interface KexBackend {
   /** Shown in messages: `node:crypto`, `@noble`. */
@@ -43,6 +63,25 @@ export interface KexBackend {
   ecdh(curve: NistCurveName, scalar: Uint8Array): KexAgreement | undefined;
   /** RFC 4253 §8: g^x mod p in an RFC 3526 group, for an exponent x > 1. */
   modp(group: ModpGroupName, exponent: Uint8Array): KexAgreement;
+  /** ML-KEM-768: node:crypto's where the runtime has it (Node 24.7 and later), `@noble/post-quantum` elsewhere. */
+  readonly mlkem768: MlKem768;
+}
+
+const systemRandomSources = new WeakSet<(n: number) => Uint8Array>();
+
+/**
+ * Declares `source` the runtime's CSPRNG (the default `SessionConfig.randomBytes`): operations that
+ * a native library can only run with its own randomness may then use it. An injected source
+ * (a seeded one in tests) is never marked, so exchanges made with it stay reproducible.
+ */
+export function markSystemRandom<T extends (n: number) => Uint8Array>(source: T): T {
+  systemRandomSources.add(source);
+  return source;
+}
+
+/** Whether `source` is the runtime's CSPRNG (see `markSystemRandom`). */
+export function isSystemRandom(source: (n: number) => Uint8Array): boolean {
+  return systemRandomSources.has(source);
 }
 
 let installed: KexBackend | undefined;

@@ -1,10 +1,11 @@
 /**
  * mlkem768x25519-sha256 (draft-ietf-sshm-mlkem-hybrid-kex, formerly draft-kampanakis-curdle-ssh-pq-ke;
- * OpenSSH 9.9): ML-KEM-768 (FIPS 203, from @noble/post-quantum since node:crypto lacks it) combined
- * with X25519. All randomness (KEM seed, encapsulation message, X25519 scalar) comes from the
- * injected source. Message framing (SSH_MSG_KEX_HYBRID_INIT/REPLY) belongs to the kex driver.
+ * OpenSSH 9.9): ML-KEM-768 (FIPS 203; the kex backend's: node:crypto on Node 24.7+, else
+ * @noble/post-quantum) combined with X25519. All randomness (KEM seed, encapsulation message,
+ * X25519 scalar) comes from the injected source, except that node:crypto draws the encapsulation
+ * message itself when that source is the runtime's CSPRNG anyway (backend.ts `isSystemRandom`).
+ * Message framing (SSH_MSG_KEX_HYBRID_INIT/REPLY) belongs to the kex driver.
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { concatBytes } from '../codec/wire.js';
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { kexBackend } from './backend.js';
@@ -16,7 +17,6 @@ import type { KexEphemeral, KexMethod, KexServerResult } from './types.js';
 const mlkemPublicKeyLength = 1184;
 const mlkemCipherTextLength = 1088;
 const mlkemSeedLength = 64;
-const mlkemMessageLength = 32;
 
 /** C_INIT = ML-KEM public key || X25519 public key. */
 export const MLKEM768X25519_CLIENT_LENGTH = mlkemPublicKeyLength + X25519_LENGTH;
@@ -39,13 +39,13 @@ function combine(mlkemSecret: Uint8Array, x25519Secret: Uint8Array): Uint8Array 
 
 /** draft-ietf-sshm-mlkem-hybrid-kex §2.2: the client's ephemeral ML-KEM and X25519 keys. */
 function client(randomBytes: (n: number) => Uint8Array): KexEphemeral {
-  const kem = ml_kem768.keygen(randomBytes(mlkemSeedLength));
+  const kem = kexBackend().mlkem768.keygen(randomBytes(mlkemSeedLength));
   const classical = x25519KeyPair(randomBytes(X25519_LENGTH));
   return {
     publicValue: concatBytes(kem.publicKey, classical.publicValue),
     computeSecret(reply) {
       checkLength('server reply S_REPLY', reply, MLKEM768X25519_SERVER_LENGTH);
-      const mlkemSecret = ml_kem768.decapsulate(reply.subarray(0, mlkemCipherTextLength), kem.secretKey);
+      const mlkemSecret = kem.decapsulate(reply.subarray(0, mlkemCipherTextLength));
       const x25519Secret = x25519SharedSecret(classical, reply.subarray(mlkemCipherTextLength));
       return combine(mlkemSecret, x25519Secret);
     },
@@ -59,7 +59,7 @@ function server(clientPublicValue: Uint8Array, randomBytes: (n: number) => Uint8
   let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   try {
     // FIPS 203 §7.2 input check: every coefficient of the key must be reduced mod q.
-    encapsulated = ml_kem768.encapsulate(clientKem, randomBytes(mlkemMessageLength));
+    encapsulated = kexBackend().mlkem768.encapsulate(clientKem, randomBytes);
   } catch (cause) {
     throw new ProtocolError('mlkem768x25519-sha256: client ML-KEM public key is invalid', DisconnectReason.keyExchangeFailed, {
       cause,

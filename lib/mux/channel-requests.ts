@@ -37,6 +37,53 @@ export interface QueuedRequest {
   respond(success: boolean): void;
 }
 
+/**
+ * The peer's channel requests waiting (queued or running) across every channel of one session,
+ * counted and in bytes of request data: a flood spread over many channels, each under its own
+ * bound, still ends at this one.
+ */
+export class RequestBudget {
+  readonly maxRequests: number;
+  readonly maxBytes: number;
+  #requests = 0;
+  #bytes = 0;
+
+  constructor(maxRequests: number, maxBytes: number) {
+    this.maxRequests = maxRequests;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Counts one more waiting request; throws ProtocolError past either bound. */
+  take(bytes: number, channel: number): void {
+    if (this.#requests >= this.maxRequests) {
+      throw new ProtocolError(`Peer has ${this.#requests} unanswered channel requests in this session (channel ${channel}); limit is ${this.maxRequests}`);
+    }
+    if (this.#bytes + bytes > this.maxBytes) {
+      throw new ProtocolError(
+        `Peer has ${this.#bytes + bytes} bytes of unanswered channel requests in this session (channel ${channel}); limit is ${this.maxBytes}`,
+      );
+    }
+    this.#requests++;
+    this.#bytes += bytes;
+  }
+
+  /** A request was answered (or refused at close). */
+  give(bytes: number): void {
+    this.#requests--;
+    this.#bytes -= bytes;
+  }
+
+  /** Requests waiting now. */
+  get requests(): number {
+    return this.#requests;
+  }
+
+  /** Bytes of request data waiting now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+}
+
 /** FIFO of replies we await for requests we sent with want_reply. */
 export class ReplyFifo {
   #waiters: Array<{ resolve: (v: boolean) => void; reject: (e: unknown) => void }> = [];
@@ -68,18 +115,26 @@ export class ReplyFifo {
 
 /** Runs inbound requests sequentially; `held` pauses dispatch until a handler can exist. */
 export class RequestQueue {
-  #items: QueuedRequest[] = [];
+  readonly #budget: RequestBudget;
+  #items: Array<{ item: QueuedRequest; bytes: number }> = [];
   #running = false;
   #held = true;
   #closed = false;
 
-  /** Adds a request; throws ProtocolError when the peer has too many waiting. */
-  push(item: QueuedRequest, channel: number): void {
+  /** `budget` is shared by every channel of the session. */
+  constructor(budget: RequestBudget) {
+    this.#budget = budget;
+  }
+
+  /** Adds a request carrying `bytes` of data; throws ProtocolError when the peer has too many waiting. */
+  push(item: QueuedRequest, channel: number, bytes: number): void {
     if (this.#closed) return item.respond(false);
-    if (this.#items.length >= maxQueuedRequests) {
+    // The running request (shifted off the queue) is unanswered too.
+    if (this.#items.length + (this.#running ? 1 : 0) >= maxQueuedRequests) {
       throw new ProtocolError(`Peer has ${maxQueuedRequests} unanswered requests on channel ${channel}`);
     }
-    this.#items.push(item);
+    this.#budget.take(bytes, channel);
+    this.#items.push({ item, bytes });
     this.#kick();
   }
 
@@ -94,7 +149,10 @@ export class RequestQueue {
     this.#closed = true;
     const items = this.#items;
     this.#items = [];
-    for (const item of items) item.respond(false);
+    for (const { item, bytes } of items) {
+      this.#budget.give(bytes);
+      item.respond(false);
+    }
   }
 
   #kick(): void {
@@ -105,13 +163,14 @@ export class RequestQueue {
 
   async #drain(): Promise<void> {
     while (!this.#held && this.#items.length > 0) {
-      const item = this.#items.shift()!;
+      const { item, bytes } = this.#items.shift()!;
       let ok = false;
       try {
         ok = await item.run();
       } catch {
         ok = false;
       }
+      this.#budget.give(bytes);
       item.respond(ok);
     }
     this.#running = false;

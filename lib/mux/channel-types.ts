@@ -5,6 +5,7 @@
  */
 import type { Channel } from './channel.js';
 import type { ChannelRequestEvent, RequestHandler } from './events.js';
+import type { RequestBudget } from './channel-requests.js';
 
 /** How a channel ended, as `channel.closed` reports it. */
 export interface ChannelCloseInfo {
@@ -41,6 +42,8 @@ export interface ChannelRequestService {
 export interface ChannelHost {
   /** The session the channel belongs to (the connection itself when it has no session). */
   readonly owner: object;
+  /** The peer's channel requests waiting across the session's channels. */
+  readonly pendingRequests: RequestBudget;
   send(payload: Uint8Array): Promise<void>;
   /** The channel sent CLOSE: its id leaves the channel table. */
   release(channel: Channel): void;

@@ -58,7 +58,7 @@ export class Channel {
 
   readonly #host: ChannelHost;
   readonly #receiver: ChannelReceiver;
-  readonly #requests = new RequestQueue();
+  readonly #requests: RequestQueue;
   #replies: ReplyFifo | undefined;
   /** exit-status / exit-signal fields received so far (RFC 4254 §6.10). */
   #exit: Omit<ChannelCloseInfo, 'closedBy'> | undefined;
@@ -88,6 +88,7 @@ export class Channel {
 
   constructor(options: ChannelOptions) {
     this.#host = options.host;
+    this.#requests = new RequestQueue(options.host.pendingRequests);
     this.channelType = options.channelType;
     this.channelId = options.localId;
     const inbound = new Channel.#Inbound(this);
@@ -398,12 +399,12 @@ export class Channel {
         run = async () => true;
       }
       const item: QueuedRequest = { run, respond: (ok) => wantReply && c.#reply(ok) };
-      c.#requests.push(item, c.channelId);
+      c.#requests.push(item, c.channelId, data.length);
     }
 
     queue(event: ChannelRequestEvent, respond: (success: boolean) => void): void {
       const c = this.#channel;
-      c.#requests.push({ run: () => c.#dispatch(event), respond }, c.channelId);
+      c.#requests.push({ run: () => c.#dispatch(event), respond }, c.channelId, event.data.length);
     }
 
     reply(success: boolean): void {

@@ -16,7 +16,7 @@ import type { AgentForwardingTarget } from './channel-types.js';
 
 /** OpenSSH PROTOCOL §4.1: the channel type of one forwarded agent connection. */
 export const agentChannelType = 'auth-agent@openssh.com';
-import { DeliveryBatch } from './channel-requests.js';
+import { DeliveryBatch, RequestBudget } from './channel-requests.js';
 import { ChannelOpeningEvent, ChannelRequestEvent, RequestEvent, type RequestHandler } from './events.js';
 import { GlobalRequests, type GlobalRequestOptions, type GlobalRequestReply } from './global-requests.js';
 import * as Initial from './initial-request.js';
@@ -107,6 +107,7 @@ export class Connection {
     this.#services = new Services(options.config.services, options.owner);
     this.#host = {
       owner: typeof options.owner === 'object' && options.owner !== null ? options.owner : this,
+      pendingRequests: new RequestBudget(options.config.maxPendingChannelRequests, options.config.maxPendingChannelRequestBytes),
       send,
       release: (channel) => {
         if (this.#entries.get(channel.channelId)?.channel === channel) this.#entries.delete(channel.channelId);

@@ -13,6 +13,10 @@ export interface OpenFile {
   kind: 'file';
   file: FileHandle;
   path: string;
+  /** The file's identity (device and inode), shared by every handle on it. */
+  key: string;
+  /** Opened with O_APPEND: writes land at the end whatever their offset. */
+  append: boolean;
 }
 
 /** An open directory listing. */
@@ -53,6 +57,12 @@ export class HandleTable {
     const handle = new Uint8Array(4);
     new DataView(handle.buffer).setUint32(0, id);
     return handle;
+  }
+
+  /** The open file of a handle, or undefined. */
+  findFile(handle: Uint8Array): OpenFile | undefined {
+    const entry = this.#get(handle);
+    return entry?.kind === 'file' ? entry : undefined;
   }
 
   /** @throws SftpError FAILURE for a handle that is not open (or of the wrong kind) */

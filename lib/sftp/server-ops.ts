@@ -7,11 +7,14 @@
 import { constants } from 'node:fs';
 import { chmod, chown, link, lstat, mkdir, readlink, rename, rmdir, stat, statfs, symlink, truncate, unlink, utimes } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { ProtocolError } from '../errors.js';
 import { decode, decodeFields, encodeFields, type MessageOf } from '../codec/schema.js';
 import { SftpAttributes } from './attributes.js';
 import { OpenFlags, SFTP_EXTENSION_VERSIONS, SFTP_VERSION, SftpExtension, SftpPacketType as T, SftpStatus } from './constants.js';
 import * as M from './messages.js';
 import type { HandleTable, OpenFile } from './server-handles.js';
+import { joinPayload, type SftpPayload, type SplitPayload } from './packet-reader.js';
+import type { FileAccess } from './server-scheduler.js';
 import { attributesOf, longname } from './longname.js';
 import type { ServerRoot } from './server-root.js';
 import { SftpError } from './sftp-error.js';
@@ -19,6 +22,10 @@ import { SftpError } from './sftp-error.js';
 /** Largest READ answered in full, and largest packet accepted (OpenSSH's sftp-server figures). */
 export const SERVER_MAX_PACKET = 256 * 1024;
 const MAX_READ = SERVER_MAX_PACKET - 1024;
+/** Size of a full-length DATA packet's buffer. */
+const DATA_BUFFER = M.PACKET_HEADER + 4 + MAX_READ;
+/** Spare DATA buffers kept per session (4 MiB). */
+const MAX_SPARE = 16;
 /** Entries per READDIR answer (OpenSSH sends at most 100). */
 const READDIR_BATCH = 100;
 
@@ -49,6 +56,8 @@ export class ServerOps {
   readonly #root: ServerRoot;
   readonly #handles: HandleTable;
   readonly #options: ServerOpsOptions;
+  /** DATA buffers the channel has finished copying, reused by later READs (see `recycle`). */
+  readonly #spare: ArrayBuffer[] = [];
 
   constructor(root: ServerRoot, handles: HandleTable, options: ServerOpsOptions) {
     this.#root = root;
@@ -57,10 +66,38 @@ export class ServerOps {
   }
 
   /**
+   * Takes back a response the channel has finished with (its bytes copied into channel packets):
+   * a full-size DATA buffer is kept for the next READ, sparing a large allocation per answer.
+   */
+  recycle(response: Uint8Array): void {
+    if (response.buffer.byteLength === DATA_BUFFER && response.buffer instanceof ArrayBuffer && this.#spare.length < MAX_SPARE) {
+      this.#spare.push(response.buffer);
+    }
+  }
+
+  /**
+   * What a READ or WRITE touches, for the scheduler; undefined (run it alone) for every other
+   * request and for a READ or WRITE whose handle is not an open file.
+   */
+  access(payload: SftpPayload): FileAccess | undefined {
+    const head = payload instanceof Uint8Array ? payload : payload.head;
+    if (head[0] !== T.read && head[0] !== T.write) return undefined;
+    const bulk = bulkHeader(head);
+    const open = bulk === undefined ? undefined : this.#handles.findFile(bulk.handle);
+    if (bulk === undefined || open === undefined) return undefined;
+    const write = head[0] === T.write;
+    if (write && open.append) return { write, file: open.key, start: 0, end: Infinity };
+    const length = write ? bulk.length : Math.min(bulk.length, MAX_READ);
+    return { write, file: open.key, start: bulk.offset, end: bulk.offset + length };
+  }
+
+  /**
    * Answers one request.
    * @returns the framed response, or undefined for a packet type this server does not know
    */
-  handle(type: number, payload: Uint8Array): Promise<Uint8Array> | undefined {
+  handle(type: number, received: SftpPayload): Promise<Uint8Array> | undefined {
+    if (type === T.write && !(received instanceof Uint8Array)) return this.#writeSplit(received);
+    const payload = received instanceof Uint8Array ? received : joinPayload(received);
     if (this.#options.readOnly && WRITES.has(type)) return Promise.resolve(this.#denied(payload));
     switch (type) {
       case T.open: return this.#open(decode(M.Open, payload));
@@ -101,7 +138,16 @@ export class ServerOps {
     if (pflags & OpenFlags.trunc) flags |= constants.O_TRUNC;
     if (pflags & OpenFlags.excl) flags |= constants.O_EXCL;
     const file = await this.#root.openFile(filename, flags, (attrs.mode ?? 0o666) & 0o7777);
-    return M.encodePacket(M.Handle, { requestId, handle: this.#handles.add({ kind: 'file', file, path: filename }) });
+    let key: string;
+    try {
+      const { dev, ino } = await file.stat();
+      key = `${dev}:${ino}`;
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    const entry = { kind: 'file' as const, file, path: filename, key, append: (pflags & OpenFlags.append) !== 0 };
+    return M.encodePacket(M.Handle, { requestId, handle: this.#handles.add(entry) });
   }
 
   async #close({ requestId, handle }: { requestId: number; handle: Uint8Array }): Promise<Uint8Array> {
@@ -113,9 +159,13 @@ export class ServerOps {
   async #read({ requestId, handle, offset, len }: { requestId: number; handle: Uint8Array; offset: bigint; len: number }): Promise<Uint8Array> {
     const { file } = this.#handles.file(handle);
     const length = Math.min(len, MAX_READ);
-    const packet = new Uint8Array(M.PACKET_HEADER + 4 + length);
+    const spare = length === MAX_READ ? this.#spare.pop() : undefined;
+    const packet = spare === undefined ? new Uint8Array(M.PACKET_HEADER + 4 + length) : new Uint8Array(spare);
     const { bytesRead } = await file.read(packet, M.PACKET_HEADER + 4, length, Number(offset));
-    if (bytesRead === 0 && length > 0) return statusPacket(requestId, SftpStatus.EOF, 'End of file');
+    if (bytesRead === 0 && length > 0) {
+      this.recycle(packet);
+      return statusPacket(requestId, SftpStatus.EOF, 'End of file');
+    }
     const view = new DataView(packet.buffer);
     view.setUint32(0, M.PACKET_HEADER + bytesRead);
     packet[4] = T.data;
@@ -131,6 +181,25 @@ export class ServerOps {
       done += bytesWritten;
     }
     return statusPacket(requestId, SftpStatus.OK, '');
+  }
+
+  /** A large WRITE that came in the channel's pieces: written with one writev, never joined. */
+  async #writeSplit(payload: SplitPayload): Promise<Uint8Array> {
+    const bulk = bulkHeader(payload.head);
+    // A handle too long for the head is never one of ours: the joined packet gets the usual answer.
+    if (bulk === undefined) return this.handle(T.write, joinPayload(payload))!;
+    if (bulk.dataStart + bulk.length !== payload.length) {
+      throw new ProtocolError(`SFTP WRITE of ${payload.length} bytes declares ${bulk.length} bytes of data`);
+    }
+    if (this.#options.readOnly) return statusPacket(bulk.requestId, SftpStatus.PERMISSION_DENIED, 'Read-only server');
+    const { file } = this.#handles.file(bulk.handle);
+    let pieces = [payload.head.subarray(bulk.dataStart), ...payload.rest];
+    for (let done = 0; done < bulk.length; ) {
+      const { bytesWritten } = await file.writev(pieces, bulk.offset + done);
+      done += bytesWritten;
+      pieces = dropBytes(pieces, bytesWritten);
+    }
+    return statusPacket(bulk.requestId, SftpStatus.OK, '');
   }
 
   async #stat({ requestId, path }: { requestId: number; path: string }, follow: boolean): Promise<Uint8Array> {
@@ -281,6 +350,29 @@ export class ServerOps {
 
 function nameReply(requestId: number, filename: string): Uint8Array {
   return M.encodePacket(M.Name, { requestId, names: [{ filename, longname: filename, attributes: new SftpAttributes() }] });
+}
+
+/**
+ * The fixed fields of READ and WRITE (draft-02 §6.4: id, handle, uint64 offset, uint32 length or
+ * data length) read straight from the payload's start; undefined when they do not fit in `head`.
+ */
+function bulkHeader(head: Uint8Array): { requestId: number; handle: Uint8Array; offset: number; length: number; dataStart: number } | undefined {
+  if (head.length < 9) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.length);
+  const handleLength = view.getUint32(5);
+  const dataStart = 9 + handleLength + 12;
+  if (head.length < dataStart) return undefined;
+  const offset = view.getUint32(9 + handleLength) * 2 ** 32 + view.getUint32(13 + handleLength);
+  return { requestId: view.getUint32(1), handle: head.subarray(9, 9 + handleLength), offset, length: view.getUint32(17 + handleLength), dataStart };
+}
+
+/** `pieces` without their first `n` bytes. */
+function dropBytes(pieces: Uint8Array[], n: number): Uint8Array[] {
+  let index = 0;
+  while (index < pieces.length && n >= pieces[index]!.length) n -= pieces[index++]!.length;
+  const rest = pieces.slice(index);
+  if (n > 0) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 /** The request id of a payload long enough to have one, else 0. */

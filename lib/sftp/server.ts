@@ -1,23 +1,29 @@
 /**
  * The SFTP server (draft-ietf-secsh-filexfer-02 version 3 with the OpenSSH extensions) on one
- * channel: answers the `subsystem sftp` request (RFC 4254 §6.5), then INIT/VERSION and each request
- * in turn, one answer at a time so a client that stops reading stops the server reading too
- * (memory: one packet plus the channel's buffer). A malformed packet is answered with BAD_MESSAGE
- * and ends the channel; after the client's EOF the server closes the channel; open handles are
- * closed whenever the channel ends. Nothing thrown here escapes into the process.
+ * channel: answers the `subsystem sftp` request (RFC 4254 §6.5), then INIT/VERSION and the
+ * requests, several at a time: READs and WRITEs that touch different bytes run side by side on
+ * positional I/O and are answered as they finish (draft-02 §6.1 allows any order); every other
+ * request runs alone, in order (server-scheduler.ts). A client that stops reading stops the server
+ * starting requests, then reading them (memory: `concurrency` requests and answers plus the
+ * channel's buffers). A malformed packet is answered with BAD_MESSAGE and ends the channel; after
+ * the client's EOF the server closes the channel; open handles are closed whenever the channel
+ * ends. Nothing thrown here escapes into the process.
  */
 import { ProtocolError } from '../errors.js';
 import type { Channel } from '../mux/channel.js';
 import { hasReversedSymlink, SftpPacketType, SftpStatus } from './constants.js';
 import { decode } from '../codec/schema.js';
 import * as M from './messages.js';
-import { SftpPacketReader } from './packet-reader.js';
+import { joinPayload, SftpPacketReader, type SftpPayload } from './packet-reader.js';
+import { RequestScheduler } from './server-scheduler.js';
 import { HandleTable } from './server-handles.js';
 import { requestIdOf, SERVER_MAX_PACKET, ServerOps, statusOfErrno, statusPacket, versionPacket } from './server-ops.js';
 import { ServerRoot } from './server-root.js';
 import { SftpError } from './sftp-error.js';
 
 const noop = (): void => {};
+/** Requests a session serves at once unless told otherwise. */
+const DEFAULT_CONCURRENCY = 16;
 
 /** Options of `serveSftp`. */
 export interface SftpServerOptions {
@@ -32,6 +38,11 @@ export interface SftpServerOptions {
    * arguments reversed (OpenSSH PROTOCOL §4.1), others in the draft's order. Default: OpenSSH's order.
    */
   clientVersion?: string;
+  /**
+   * Requests served at once (default 16): READs and WRITEs that touch different bytes run side by
+   * side and are answered as they finish; each may hold one answer (up to 255 KiB) in memory.
+   */
+  concurrency?: number;
   /** Called with the error that ended a session abnormally (bad packets, a failed channel). */
   onError?: (error: Error) => void;
 }
@@ -60,8 +71,8 @@ export async function runSftpServer(channel: Channel, options: SftpServerOptions
   const writer = channel.writable.getWriter();
   writer.closed.catch(noop);
   const reader = channel.readable.getReader();
-  const framer = new SftpPacketReader(SERVER_MAX_PACKET);
-  let current = 0;
+  const framer = new SftpPacketReader<SftpPayload>(SERVER_MAX_PACKET, { splitType: SftpPacketType.write });
+  const pipeline = new Pipeline(writer, options.concurrency ?? DEFAULT_CONCURRENCY, () => void reader.cancel().catch(noop));
   try {
     const root = await ServerRoot.create(options.root);
     const ops = new ServerOps(root, handles, {
@@ -69,30 +80,32 @@ export async function runSftpServer(channel: Channel, options: SftpServerOptions
       reversedSymlink: options.clientVersion === undefined || hasReversedSymlink(options.clientVersion),
       maxHandles,
     });
+    pipeline.ops = ops;
     let initialised = false;
     for (;;) {
+      // Requests waiting for their turn hold their bytes: past the bound, the client waits (its window).
+      await pipeline.roomToQueue();
       const { value, done } = await reader.read();
-      if (done) break;
+      if (done || pipeline.failure !== undefined) break;
       for (const payload of framer.push(value)) {
         if (!initialised) {
-          decode(M.Init, payload);
+          decode(M.Init, joinPayload(payload));
           initialised = true;
           await writer.write(versionPacket());
           continue;
         }
-        current = requestIdOf(payload);
-        const response = await answer(ops, payload);
-        // One answer in flight beyond the channel's buffer: a client that stops reading stops us here.
-        void writer.write(response).catch(noop);
-        await writer.ready;
+        pipeline.enqueue(payload);
       }
     }
-    framer.assertDrained();
+    if (pipeline.failure === undefined) framer.assertDrained();
+    await pipeline.drained();
+    if (pipeline.failure !== undefined) throw pipeline.failure;
     await writer.close();
   } catch (error) {
+    await pipeline.drained();
     if (error instanceof ProtocolError) {
       // draft-02 §7: tell the client what was wrong before the channel goes.
-      await writer.write(statusPacket(current, SftpStatus.BAD_MESSAGE, error.message)).catch(noop);
+      await writer.write(statusPacket(pipeline.failedRequest, SftpStatus.BAD_MESSAGE, error.message)).catch(noop);
       options.onError?.(error);
     } else if (!channel.isClosed) {
       options.onError?.(error as Error);
@@ -105,11 +118,12 @@ export async function runSftpServer(channel: Channel, options: SftpServerOptions
 }
 
 /** One request's response; errors become STATUS, malformed packets end the session. */
-async function answer(ops: ServerOps, payload: Uint8Array): Promise<Uint8Array> {
-  const type = payload[0]!;
-  const requestId = requestIdOf(payload);
+async function answer(ops: ServerOps, payload: SftpPayload): Promise<Uint8Array> {
+  const head = payload instanceof Uint8Array ? payload : payload.head;
+  const type = head[0]!;
+  const requestId = requestIdOf(head);
   try {
-    if (payload.length < 5) throw new ProtocolError(`SFTP packet type ${type} of ${payload.length} bytes has no request id`);
+    if (head.length < 5) throw new ProtocolError(`SFTP packet type ${type} of ${head.length} bytes has no request id`);
     if (type === SftpPacketType.init) throw new ProtocolError('SFTP INIT sent twice');
     const pending = ops.handle(type, payload);
     if (pending === undefined) return statusPacket(requestId, SftpStatus.OP_UNSUPPORTED, `Unsupported request type ${type}`);
@@ -121,5 +135,101 @@ async function answer(ops: ServerOps, payload: Uint8Array): Promise<Uint8Array> 
     if (error instanceof SftpError) return statusPacket(requestId, error.code, error.description);
     const { code, message } = statusOfErrno(error as NodeJS.ErrnoException);
     return statusPacket(requestId, code, message);
+  }
+}
+
+/**
+ * The requests of one session between the channel and the file system: queued in arrival order,
+ * started as the scheduler allows (non-overlapping READs and WRITEs side by side), answered as
+ * each finishes. Nothing starts while the channel's writer is full, so a client that stops
+ * reading holds at most `concurrency` answers here, and `roomToQueue` stops the reading.
+ */
+class Pipeline {
+  ops: ServerOps | undefined;
+  /** The first malformed request; nothing starts after it. */
+  failure: ProtocolError | undefined;
+  failedRequest = 0;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #scheduler: RequestScheduler<SftpPayload>;
+  readonly #maxQueued: number;
+  readonly #onFailure: () => void;
+  #wake: (() => void) | undefined;
+  #waitingForWriter = false;
+  #writerFailed = false;
+
+  constructor(writer: WritableStreamDefaultWriter<Uint8Array>, concurrency: number, onFailure: () => void) {
+    this.#writer = writer;
+    this.#scheduler = new RequestScheduler(concurrency);
+    this.#maxQueued = Math.max(1, concurrency);
+    this.#onFailure = onFailure;
+  }
+
+  enqueue(payload: SftpPayload): void {
+    if (this.failure !== undefined) return;
+    this.#scheduler.enqueue(payload, this.ops!.access(payload));
+    this.#pump();
+  }
+
+  /** Resolves once fewer than the bound wait to start (or the session failed). */
+  async roomToQueue(): Promise<void> {
+    while (this.failure === undefined && !this.#writerFailed && this.#scheduler.queued >= this.#maxQueued) await this.#changed();
+  }
+
+  /**
+   * Resolves once every started request has finished and, unless the session failed or the
+   * channel went, every queued one too.
+   */
+  async drained(): Promise<void> {
+    const startsMore = (): boolean => this.failure === undefined && !this.#writerFailed && this.#scheduler.queued > 0;
+    while (this.#scheduler.running > 0 || startsMore()) await this.#changed();
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #pump(): void {
+    while (this.failure === undefined) {
+      if ((this.#writer.desiredSize ?? 0) <= 0) {
+        // The client is not taking answers as fast as they come: start nothing until it does.
+        if (!this.#waitingForWriter) {
+          this.#waitingForWriter = true;
+          this.#writer.ready.then(
+            () => ((this.#waitingForWriter = false), this.#pump()),
+            () => ((this.#writerFailed = true), this.#notify()),
+          );
+        }
+        return;
+      }
+      const payload = this.#scheduler.next();
+      if (payload === undefined) return;
+      void this.#run(payload);
+    }
+  }
+
+  async #run(payload: SftpPayload): Promise<void> {
+    try {
+      const response = await answer(this.ops!, payload);
+      if (this.failure === undefined) {
+        // Once written, the channel has copied the bytes into its packets: the buffer may be reused.
+        this.#writer.write(response).then(() => this.ops!.recycle(response), noop);
+      }
+    } catch (error) {
+      if (this.failure === undefined) {
+        this.failure = error as ProtocolError;
+        this.failedRequest = requestIdOf(payload instanceof Uint8Array ? payload : payload.head);
+        this.#onFailure();
+      }
+    } finally {
+      this.#scheduler.finished(payload);
+      this.#notify();
+      this.#pump();
+    }
   }
 }

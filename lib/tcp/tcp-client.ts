@@ -8,12 +8,15 @@ import { SessionConfig } from '../config.js';
 import { SshError } from '../errors.js';
 import { ClientSession, type ClientAuthenticatingEvent } from '../client-session.js';
 import { socketToDuplex } from './socket-duplex.js';
+import type { TraceHandler } from '../trace/trace-event.js';
 
 /** Options of `openSession`. */
 export interface OpenSessionOptions {
   signal?: AbortSignal;
   /** Overrides `TcpClient.onSessionAuthenticating` for this session. */
   onAuthenticating?: (e: ClientAuthenticatingEvent) => unknown;
+  /** The session's `onTrace`, set before it connects (events flow when `config.trace` is on). */
+  onTrace?: TraceHandler;
 }
 
 /**
@@ -40,6 +43,7 @@ export class TcpClient {
   async openSession(host: string, port = 22, options: OpenSessionOptions = {}): Promise<ClientSession> {
     const session = new ClientSession(this.config);
     session.onAuthenticating = options.onAuthenticating ?? this.onSessionAuthenticating;
+    session.onTrace = options.onTrace;
     const duplex = await this.#dial(host, port, options.signal);
     await session.connect(duplex, { signal: options.signal });
     this.#sessions.add(session);

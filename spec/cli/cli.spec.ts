@@ -187,6 +187,22 @@ describe.skipIf(skip)('ssh-streams connect to sshd', () => {
     expect([knownNow.exitCode, knownNow.stdout, knownNow.stderr]).toEqual([7, 'out\n', 'err\n']);
   });
 
+  it('prints diagnostics with -v and -vv like ssh, and every message only with -vvv', async () => {
+    const twice = await runCli(['connect', '-vv', ...connectArgs('accept-new', 'printf hi').slice(1)]);
+    expect([twice.exitCode, twice.stdout]).toEqual([0, 'hi']);
+    expect(twice.stderr).toMatch(/^debug1: Remote version: SSH-2\.0-OpenSSH_/m);
+    expect(twice.stderr).toMatch(/^debug1: Key exchange completed: kex \S+, host key \S+ SHA256:/m);
+    expect(twice.stderr).toMatch(/^debug1: Authentication succeeded \(publickey/m);
+    expect(twice.stderr).toMatch(/^debug2: Channel open sent: session, window 2097152/m);
+    expect(twice.stderr).toMatch(/^debug2: Channel request received: exit-status/m);
+    expect(twice.stderr).not.toMatch(/^debug3:/m);
+    const thrice = await runCli(['connect', '-vvv', ...connectArgs('accept-new', 'true').slice(1)]);
+    expect(thrice.exitCode).toBe(0);
+    expect(thrice.stderr).toMatch(/^debug3: Sent UserauthRequest \(50\), \d+ bytes$/m);
+    const quiet = await runCli(connectArgs('accept-new', 'true'));
+    expect(quiet.stderr).not.toMatch(/debug\d:/);
+  });
+
   it('passes a command with options of its own after --, and stdin to it', async () => {
     const listed = await runCli(connectArgs('accept-new', '--', 'ls', '-d', '/'));
     expect([listed.exitCode, listed.stdout]).toEqual([0, '/\n']);

@@ -17,7 +17,9 @@ import { TcpServer } from '../../lib/tcp/tcp-server.js';
 import { TcpClient } from '../../lib/tcp/tcp-client.js';
 import { socketToDuplex } from '../../lib/tcp/socket-duplex.js';
 import { ServerSession } from '../../lib/server-session.js';
+import { ClientSession as Client } from '../../lib/client-session.js';
 import type { ClientSession } from '../../lib/client-session.js';
+import type { Channel } from '../../lib/mux/channel.js';
 import { serveExec } from '../../lib/session/exec.js';
 import { testHostKey } from './pairs.js';
 import { duplexPair, readAll, type ByteDuplex } from './pipes.js';
@@ -37,8 +39,11 @@ export interface HostileTestServer {
   close(): Promise<void>;
 }
 
-/** A TcpServer on 127.0.0.1 accepting `user`/`secret` and serving exec on every channel. */
-export async function hostileTestServer(config: SessionConfig = SessionConfig.default()): Promise<HostileTestServer> {
+/** How the test server serves each channel (exec by default). */
+export type ChannelServer = (channel: Channel) => void;
+
+/** A TcpServer on 127.0.0.1 accepting `user`/`secret` and serving exec (or `serve`) on every channel. */
+export async function hostileTestServer(config: SessionConfig = SessionConfig.default(), serve: ChannelServer = serveExec): Promise<HostileTestServer> {
   const server = new TcpServer(config);
   server.credentials = { hostKeys: [await testHostKey()] };
   server.onSessionAuthenticating = (e) => e.username === 'user' && e.password === 'secret';
@@ -48,7 +53,7 @@ export async function hostileTestServer(config: SessionConfig = SessionConfig.de
     sessions.push(session);
     ends.push(session.closed.catch((error) => ({ reason: error.reason ?? -1, description: String(error.message), error, initiatedBy: 'local' as const })));
     void (async () => {
-      for await (const channel of session.channels) serveExec(channel);
+      for await (const channel of session.channels) serve(channel);
     })();
   };
   server.onSessionOpened = adopt;
@@ -69,7 +74,7 @@ export async function hostileTestServer(config: SessionConfig = SessionConfig.de
 }
 
 /** Reads through to the socket's duplex unless paused (a peer that stops reading). */
-function pausable(readable: ReadableStream<Uint8Array>): { readable: ReadableStream<Uint8Array>; pause(): void; resume(): void } {
+export function pausable(readable: ReadableStream<Uint8Array>): { readable: ReadableStream<Uint8Array>; pause(): void; resume(): void } {
   const reader = readable.getReader();
   let gate: { promise: Promise<void>; open: () => void } | undefined;
   return {
@@ -149,13 +154,19 @@ export class HostileClient {
 
   /** Runs the key exchange and authenticates as `user`/`secret` over any byte stream. */
   static async over(link: ByteDuplex, config: SessionConfig = SessionConfig.default()): Promise<HostileClient> {
+    const client = await HostileClient.unauthenticated(link, config);
+    const methodFields = encodePasswordFields({ password: 'secret' });
+    await client.send(encode(UserauthRequest, { userName: 'user', serviceName: connectionServiceName, methodName: 'password', methodFields }));
+    await client.next(52, 'USERAUTH_SUCCESS');
+    return client;
+  }
+
+  /** Runs the key exchange and has the `ssh-userauth` service accepted; authenticating is the caller's. */
+  static async unauthenticated(link: ByteDuplex, config: SessionConfig = SessionConfig.default()): Promise<HostileClient> {
     const client = new HostileClient(link, config);
     await client.connected;
     await client.send(encode(ServiceRequest, { serviceName: userauthServiceName }));
     await client.next(6, 'SERVICE_ACCEPT');
-    const methodFields = encodePasswordFields({ password: 'secret' });
-    await client.send(encode(UserauthRequest, { userName: 'user', serviceName: connectionServiceName, methodName: 'password', methodFields }));
-    await client.next(52, 'USERAUTH_SUCCESS');
     return client;
   }
 
@@ -261,11 +272,11 @@ export interface HostileSetup {
  * Per-test set-up and tear-down of a {@link HostileSetup}: the hostile client over TCP, or over
  * an in-memory link with small queues (`memory`) so a flood pushes back after kilobytes.
  */
-export function hostileFixture(config: () => SessionConfig, link: 'tcp' | 'memory' = 'tcp') {
+export function hostileFixture(config: () => SessionConfig, link: 'tcp' | 'memory' = 'tcp', serve?: ChannelServer) {
   let current: HostileSetup | undefined;
   return {
     async setUp(): Promise<HostileSetup> {
-      const server = await hostileTestServer(config());
+      const server = await hostileTestServer(config(), serve);
       const bystander = await Bystander.connect(server.port);
       const hostile = link === 'tcp' ? await HostileClient.connect(server.port) : await HostileClient.over(server.connectInMemory());
       current = { server, bystander, hostile };
@@ -278,6 +289,68 @@ export function hostileFixture(config: () => SessionConfig, link: 'tcp' | 'memor
       o.hostile.close();
       await o.bystander.close();
       await o.server.close();
+    },
+  };
+}
+
+/**
+ * A hostile server against our client: a real ServerSession (serving exec on every channel, so a
+ * channel of the same session can prove it is intact) whose raw sends come from the spec, over
+ * an in-memory link with small queues. The server can stop reading, and records the sequence
+ * numbers our client answers with UNIMPLEMENTED.
+ */
+export interface HostileServerPair {
+  client: Client;
+  server: ServerSession;
+  /** Sends a raw message payload from the server, in order with everything else. */
+  send(payload: Uint8Array): Promise<void>;
+  /** Sequence numbers (of the server's packets) our client answered with UNIMPLEMENTED. */
+  unimplemented: number[];
+  /** How each side ended (never rejects). */
+  clientEnded: Promise<SessionCloseInfo>;
+  serverEnded: Promise<SessionCloseInfo>;
+  stopReading(): void;
+  resumeReading(): void;
+  /** Round-trips `bytes` through `cat` on a new channel of the same session; true when the echo hashes the same. */
+  roundTrip(bytes?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function ending(closed: Promise<SessionCloseInfo>, initiatedBy: 'local' | 'remote'): Promise<SessionCloseInfo> {
+  return closed.catch((error) => ({ reason: error.reason ?? -1, description: String(error.message), error, initiatedBy }));
+}
+
+/** Connects and authenticates our client to a server the spec drives raw (see {@link HostileServerPair}). */
+export async function hostileServerPair(options: { clientConfig?: SessionConfig; serverConfig?: SessionConfig; highWaterMark?: number } = {}): Promise<HostileServerPair> {
+  const [near, far] = duplexPair({ highWaterMark: options.highWaterMark ?? 16 * 1024 });
+  const link = pausable(far.readable);
+  const hostKey = await testHostKey();
+  const client = new Client(options.clientConfig ?? SessionConfig.default());
+  client.onAuthenticating = (e) => e.publicKey.equals(hostKey);
+  const server = new ServerSession(options.serverConfig ?? SessionConfig.default(), { hostKeys: [hostKey] });
+  server.onAuthenticating = (e) => e.username === 'user' && e.password === 'secret';
+  const unimplemented: number[] = [];
+  // The server's transport is protected: the spec reads the UNIMPLEMENTED replies it sees.
+  (server as unknown as { transport: Transport }).transport.onUnimplemented = (sequence) => unimplemented.push(sequence);
+  void (async () => {
+    for await (const channel of server.channels) serveExec(channel);
+  })();
+  await Promise.all([client.connect(near), server.connect({ readable: link.readable, writable: far.writable })]);
+  if (!(await client.authenticate({ username: 'user', password: 'secret' }))) throw new Error('Hostile server pair failed to authenticate');
+  const roundTrip = (bytes = 1 << 20): Promise<boolean> => new Bystander(client).roundTrip(bytes);
+  return {
+    client,
+    server,
+    send: (payload) => server.sendMessage(payload),
+    unimplemented,
+    clientEnded: ending(client.closed, 'local'),
+    serverEnded: ending(server.closed, 'remote'),
+    stopReading: () => link.pause(),
+    resumeReading: () => link.resume(),
+    roundTrip,
+    async close() {
+      link.resume();
+      await Promise.all([client.close(), server.close()]);
     },
   };
 }

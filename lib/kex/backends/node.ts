@@ -1,6 +1,7 @@
 /**
- * The Node key exchange backend: node:crypto's hashes, X25519, ECDH and Diffie-Hellman, with the
- * caller's scalars and exponents (so the injected random source still decides every secret).
+ * The Node key exchange backend: node:crypto's hashes, X25519, ECDH, Diffie-Hellman and (where the
+ * runtime has it) ML-KEM-768, with the caller's scalars, exponents and seeds (so the injected
+ * random source still decides every secret; see node-mlkem.ts for encapsulation).
  */
 import {
   createDiffieHellman,
@@ -15,6 +16,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { KexAgreement, KexBackend, ModpGroupName, NistCurveName } from '../backend.js';
+import { nodeMlKem768 } from './node-mlkem.js';
 
 /** RFC 7748 §5: X25519 keys and outputs are 32 bytes. */
 const X25519_LENGTH = 32;
@@ -162,4 +164,5 @@ export const nodeKexBackend: KexBackend = {
       },
     };
   },
+  mlkem768: nodeMlKem768,
 };

@@ -1,6 +1,6 @@
 /**
- * The portable key exchange backend: `@noble/curves` (X25519, P-256/384/521) and `@noble/hashes`
- * (SHA-2, HMAC), audited pure JavaScript, synchronous like the Node backend, and MODP
+ * The portable key exchange backend: `@noble/curves` (X25519, P-256/384/521), `@noble/hashes`
+ * (SHA-2, HMAC) and `@noble/post-quantum` (ML-KEM-768), audited pure JavaScript, synchronous like the Node backend, and MODP
  * exponentiation with BigInt. The BigInt arithmetic is not constant-time; it only ever
  * exponentiates by a fresh ephemeral exponent that is used once (RFC 4253 §8), which leaves a
  * timing observer one sample per secret.
@@ -10,6 +10,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { KexAgreement, KexBackend, KexHashName, NistCurveName } from '../backend.js';
+import { nobleMlKem768 } from './noble-mlkem.js';
 import { bigIntToBytes, bytesToBigInt, MODP_GENERATOR, MODP_PRIMES } from '../modp-groups.js';
 
 const hashes = { sha256, sha384, sha512 } as const satisfies Record<KexHashName, unknown>;
@@ -66,4 +67,5 @@ export const webKexBackend: KexBackend = {
       agree: (peer) => bigIntToBytes(modPow(bytesToBigInt(peer), x, prime), length),
     };
   },
+  mlkem768: nobleMlKem768,
 };
