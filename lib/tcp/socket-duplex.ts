@@ -54,10 +54,26 @@ export function socketToDuplex(socket: Socket): Duplex {
     new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
   );
 
+  // Packets written in one turn of the event loop leave in one writev: a burst of small messages
+  // (1000 channel opens, their confirmations) costs one system call instead of one per packet.
+  // A write that fills the socket's buffer flushes at once, so nothing waits for 'drain' corked.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    socket.uncork();
+  };
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (socket.destroyed) return Promise.reject(failure ?? new Error('Socket is closed'));
-      if (socket.write(chunk)) return undefined;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      const ok = socket.write(chunk);
+      if (!ok) uncork();
+      if (ok) return undefined;
       return new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           socket.off('close', onClose);
