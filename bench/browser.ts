@@ -7,7 +7,8 @@
  * seals). The page's packet crypto is the pure-JavaScript suite, the server's node:crypto.
  * Besides wall-clock MB/s, each row gives MB per CPU second of the page's renderer process, of
  * Chromium's other processes (browser, network service) and of the Node server (this process),
- * which a loaded machine disturbs far less than the wall clock.
+ * which a loaded machine disturbs far less than the wall clock. The last two rows move the same
+ * bytes over a bare WebSocket with no SSH: the ceiling the browser's WebSocket sets on the machine.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,13 +17,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { ServerSession, SessionConfig, generateKeyPair, webSocketToDuplex, type Channel } from '../lib/index.node.js';
 import { getFingerprint } from '../lib/keys/index.node.js';
 import type { BrowserResult, Direction } from './types.js';
 import type { PageOutcome, PageTransfer } from './browser/page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The last rows: the same bytes over a bare WebSocket, the ceiling the browser's WebSocket sets. */
+const RAW = 'raw';
 const credentials = { username: 'bench', password: 'bench' };
 
 /** What the browser rows measure. */
@@ -70,6 +73,30 @@ async function countBytes(channel: Channel, bytes: number): Promise<void> {
   await channel.close({ exitStatus: received === bytes ? 0 : 1 });
 }
 
+/** The server end of the bare-WebSocket reference: sends `download` bytes, or counts `upload` bytes and answers "done". */
+function serveRawTransfer(ws: WsSocket, query: URLSearchParams, chunkSize: number): void {
+  const download = Number(query.get('download') ?? 0);
+  const upload = Number(query.get('upload') ?? 0);
+  if (download > 0) {
+    const chunk = new Uint8Array(chunkSize).map((_, i) => i * 13);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < download && ws.bufferedAmount <= 1024 * 1024) {
+        ws.send(download - sent >= chunkSize ? chunk : chunk.subarray(0, download - sent));
+        sent += chunkSize;
+      }
+      if (sent < download) setTimeout(pump, 2);
+    };
+    pump();
+  } else {
+    let received = 0;
+    ws.on('message', (data: Buffer) => {
+      received += data.length;
+      if (received >= upload) ws.send('done');
+    });
+  }
+}
+
 /** Bundles the page from its TypeScript (next to this file in the sources, or from dist/bench). */
 async function bundlePage(minify: boolean): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -104,7 +131,15 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
     else if (request.url === '/') response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
     else response.writeHead(404).end();
   });
-  const wss = new WebSocketServer({ server: http, path: '/ssh' });
+  // Two endpoints on one HTTP server: `ws` wants noServer and routing by hand for that.
+  const wss = new WebSocketServer({ noServer: true });
+  const raw = new WebSocketServer({ noServer: true });
+  http.on('upgrade', (request, socket, head) => {
+    const target = request.url?.startsWith('/ssh') ? wss : request.url?.startsWith('/raw') ? raw : undefined;
+    if (target === undefined) socket.destroy();
+    else target.handleUpgrade(request, socket, head, (ws) => target.emit('connection', ws, request));
+  });
+  raw.on('connection', (ws, request) => serveRawTransfer(ws, new URL(request.url ?? '', 'http://localhost').searchParams, options.chunkSize));
   wss.on('connection', (ws) => {
     const config = SessionConfig.default();
     config.encryptionAlgorithms = [...config.encryptionAlgorithms, 'none'];
@@ -140,10 +175,10 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
         server: (usage.user + usage.system) / 1e6,
       };
     };
-    for (const cipher of options.ciphers) {
+    for (const cipher of [...options.ciphers, RAW]) {
       for (const direction of ['client-to-server', 'server-to-client'] as Direction[]) {
         const transfer: PageTransfer = {
-          url: `${origin.replace('http', 'ws')}/ssh`,
+          url: `${origin.replace('http', 'ws')}/${cipher === RAW ? 'raw' : 'ssh'}`,
           hostFingerprint: getFingerprint(hostKey),
           ...credentials,
           cipher,
@@ -157,7 +192,13 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
           await cdp.send('Profiler.start');
         }
         const before = await cpuSeconds();
-        const outcome: PageOutcome = await page.evaluate((t) => (globalThis as unknown as { sshBench: { transfer(t: PageTransfer): Promise<PageOutcome> } }).sshBench.transfer(t), transfer);
+        const outcome: PageOutcome = await page.evaluate(
+          ({ t, raw }) => {
+            const bench = (globalThis as unknown as { sshBench: Record<'transfer' | 'rawTransfer', (t: PageTransfer) => Promise<PageOutcome>> }).sshBench;
+            return raw ? bench.rawTransfer(t) : bench.transfer(t);
+          },
+          { t: transfer, raw: cipher === RAW },
+        );
         const after = await cpuSeconds();
         if (options.profileDir !== undefined) {
           const { profile } = await cdp.send('Profiler.stop');
@@ -187,8 +228,9 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Bro
     }
   } finally {
     await browser.close();
-    for (const client of wss.clients) client.terminate();
+    for (const client of [...wss.clients, ...raw.clients]) client.terminate();
     await new Promise((done) => wss.close(done));
+    await new Promise((done) => raw.close(done));
     await new Promise((done) => http.close(done));
   }
   return results;

@@ -36,7 +36,7 @@ export function formatTable(results: readonly BenchResult[]): string {
       const b = r as BrowserResult;
       const row = `${shortCipher(b.cipher)} ${arrow[b.direction]} ${b.bytes / (1 << 20)} MiB, page in Chromium (MB/s, median)`;
       cell(row, b.peer, b.mbPerSecond.toFixed(1));
-      cell(`  MB per CPU second: page / Chromium's other processes / Node server`, b.peer, [b.pageCpuMbPerSecond, b.chromiumCpuMbPerSecond, b.serverCpuMbPerSecond].map((v) => v.toFixed(0)).join(' / '));
+      cell(`  MB per CPU second, ${shortCipher(b.cipher)} ${arrow[b.direction]}: page / Chromium's others / Node server`, b.peer, [b.pageCpuMbPerSecond, b.chromiumCpuMbPerSecond, b.serverCpuMbPerSecond].map((v) => v.toFixed(0)).join(' / '));
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));

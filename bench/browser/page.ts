@@ -74,4 +74,44 @@ const bench = {
   },
 };
 
-(globalThis as unknown as { sshBench: typeof bench }).sshBench = bench;
+/**
+ * The same bytes over a bare WebSocket, no SSH: the ceiling the browser's WebSocket sets on this
+ * machine. `download`: the server sends `bytes` in frames of `chunkSize`; `upload`: the page does,
+ * and the server answers one text frame once it has them all.
+ */
+async function rawTransfer(t: PageTransfer): Promise<PageOutcome> {
+  const seconds: number[] = [];
+  const chunk = new Uint8Array(t.chunkSize).map((_, i) => i * 7);
+  for (let round = 0; round < t.rounds; round++) {
+    const download = t.direction === 'server-to-client';
+    const ws = new WebSocket(`${t.url}?${download ? 'download' : 'upload'}=${t.bytes}`);
+    ws.binaryType = 'arraybuffer';
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const started = performance.now();
+    const done = new Promise<void>((resolve, reject) => {
+      let received = 0;
+      ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
+        if (typeof e.data === 'string') resolve();
+        else if ((received += e.data.byteLength) >= t.bytes) resolve();
+      };
+      ws.onclose = () => reject(new Error('raw WebSocket closed early'));
+    });
+    if (!download) {
+      for (let sent = 0; sent < t.bytes; sent += t.chunkSize) {
+        ws.send(t.bytes - sent >= t.chunkSize ? chunk : chunk.subarray(0, t.bytes - sent));
+        // The same backpressure rule as webSocketToDuplex: wait while more than 1 MiB is buffered.
+        while (ws.bufferedAmount > 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+    await done;
+    seconds.push((performance.now() - started) / 1000);
+    ws.onclose = null;
+    ws.close();
+  }
+  return { cipher: 'none (bare WebSocket, no SSH)', seconds };
+}
+
+(globalThis as unknown as { sshBench: typeof bench & { rawTransfer: typeof rawTransfer } }).sshBench = { ...bench, rawTransfer };

@@ -22,6 +22,10 @@ import { SftpError } from './sftp-error.js';
 /** Largest READ answered in full, and largest packet accepted (OpenSSH's sftp-server figures). */
 export const SERVER_MAX_PACKET = 256 * 1024;
 const MAX_READ = SERVER_MAX_PACKET - 1024;
+/** Size of a full-length DATA packet's buffer. */
+const DATA_BUFFER = M.PACKET_HEADER + 4 + MAX_READ;
+/** Spare DATA buffers kept per session (4 MiB). */
+const MAX_SPARE = 16;
 /** Entries per READDIR answer (OpenSSH sends at most 100). */
 const READDIR_BATCH = 100;
 
@@ -52,11 +56,23 @@ export class ServerOps {
   readonly #root: ServerRoot;
   readonly #handles: HandleTable;
   readonly #options: ServerOpsOptions;
+  /** DATA buffers the channel has finished copying, reused by later READs (see `recycle`). */
+  readonly #spare: ArrayBuffer[] = [];
 
   constructor(root: ServerRoot, handles: HandleTable, options: ServerOpsOptions) {
     this.#root = root;
     this.#handles = handles;
     this.#options = options;
+  }
+
+  /**
+   * Takes back a response the channel has finished with (its bytes copied into channel packets):
+   * a full-size DATA buffer is kept for the next READ, sparing a large allocation per answer.
+   */
+  recycle(response: Uint8Array): void {
+    if (response.buffer.byteLength === DATA_BUFFER && response.buffer instanceof ArrayBuffer && this.#spare.length < MAX_SPARE) {
+      this.#spare.push(response.buffer);
+    }
   }
 
   /**
@@ -143,9 +159,13 @@ export class ServerOps {
   async #read({ requestId, handle, offset, len }: { requestId: number; handle: Uint8Array; offset: bigint; len: number }): Promise<Uint8Array> {
     const { file } = this.#handles.file(handle);
     const length = Math.min(len, MAX_READ);
-    const packet = new Uint8Array(M.PACKET_HEADER + 4 + length);
+    const spare = length === MAX_READ ? this.#spare.pop() : undefined;
+    const packet = spare === undefined ? new Uint8Array(M.PACKET_HEADER + 4 + length) : new Uint8Array(spare);
     const { bytesRead } = await file.read(packet, M.PACKET_HEADER + 4, length, Number(offset));
-    if (bytesRead === 0 && length > 0) return statusPacket(requestId, SftpStatus.EOF, 'End of file');
+    if (bytesRead === 0 && length > 0) {
+      this.recycle(packet);
+      return statusPacket(requestId, SftpStatus.EOF, 'End of file');
+    }
     const view = new DataView(packet.buffer);
     view.setUint32(0, M.PACKET_HEADER + bytesRead);
     packet[4] = T.data;

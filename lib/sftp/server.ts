@@ -22,6 +22,8 @@ import { ServerRoot } from './server-root.js';
 import { SftpError } from './sftp-error.js';
 
 const noop = (): void => {};
+/** Answer bytes waiting for the channel beyond which no request starts (four full DATA answers). */
+const MAX_UNSENT = 1024 * 1024;
 /** Requests a session serves at once unless told otherwise. */
 const DEFAULT_CONCURRENCY = 16;
 
@@ -141,8 +143,9 @@ async function answer(ops: ServerOps, payload: SftpPayload): Promise<Uint8Array>
 /**
  * The requests of one session between the channel and the file system: queued in arrival order,
  * started as the scheduler allows (non-overlapping READs and WRITEs side by side), answered as
- * each finishes. Nothing starts while the channel's writer is full, so a client that stops
- * reading holds at most `concurrency` answers here, and `roomToQueue` stops the reading.
+ * each finishes. Nothing starts while MAX_UNSENT bytes of answers wait for the channel to take
+ * them, so reads overlap the sending of earlier answers, and a client that stops reading holds at
+ * most that plus `concurrency` answers here; `roomToQueue` then stops the reading.
  */
 class Pipeline {
   ops: ServerOps | undefined;
@@ -154,8 +157,9 @@ class Pipeline {
   readonly #maxQueued: number;
   readonly #onFailure: () => void;
   #wake: (() => void) | undefined;
-  #waitingForWriter = false;
   #writerFailed = false;
+  /** Answer bytes written and not yet taken by the channel (copied into its packets). */
+  #unsent = 0;
 
   constructor(writer: WritableStreamDefaultWriter<Uint8Array>, concurrency: number, onFailure: () => void) {
     this.#writer = writer;
@@ -195,18 +199,9 @@ class Pipeline {
   }
 
   #pump(): void {
-    while (this.failure === undefined) {
-      if ((this.#writer.desiredSize ?? 0) <= 0) {
-        // The client is not taking answers as fast as they come: start nothing until it does.
-        if (!this.#waitingForWriter) {
-          this.#waitingForWriter = true;
-          this.#writer.ready.then(
-            () => ((this.#waitingForWriter = false), this.#pump()),
-            () => ((this.#writerFailed = true), this.#notify()),
-          );
-        }
-        return;
-      }
+    // Past MAX_UNSENT the client is not taking answers as fast as they come: start nothing more
+    // until the channel takes some (#run pumps again then).
+    while (this.failure === undefined && !this.#writerFailed && this.#unsent < MAX_UNSENT) {
       const payload = this.#scheduler.next();
       if (payload === undefined) return;
       void this.#run(payload);
@@ -216,7 +211,21 @@ class Pipeline {
   async #run(payload: SftpPayload): Promise<void> {
     try {
       const response = await answer(this.ops!, payload);
-      if (this.failure === undefined) void this.#writer.write(response).catch(noop);
+      if (this.failure === undefined) {
+        // Once written, the channel has copied the bytes into its packets: the buffer may be reused.
+        this.#unsent += response.length;
+        this.#writer.write(response).then(
+          () => {
+            this.#unsent -= response.length;
+            this.ops!.recycle(response);
+            this.#pump();
+          },
+          () => {
+            this.#writerFailed = true;
+            this.#notify();
+          },
+        );
+      }
     } catch (error) {
       if (this.failure === undefined) {
         this.failure = error as ProtocolError;

@@ -4,7 +4,8 @@
  * step shows sshd's answers; at `debug` channel opens, sshd's window and packet sizes, its open
  * failure reason code, exit status, EOF and CLOSE; at `verbose` the message numbers we say we sent
  * are the ones sshd says it received, sshd's own re-key shows as started by the peer, and no event
- * holds the password, the key or the session secrets.
+ * holds the password, the key or the session secrets. Our server traced while OpenSSH's `ssh` logs
+ * in shows the algorithms `ssh -v` reports and each step from the server's side.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionConfig } from '../../lib/config.js';
@@ -12,10 +13,11 @@ import { SshWriter } from '../../lib/codec/wire.js';
 import { exportPrivateKey, exportPublicKey, importKey, KeyFormat } from '../../lib/keys/index.js';
 import type { KexOutcome } from '../../lib/transport/handshake.js';
 import type { TraceEvent, TraceSetting } from '../../lib/trace/trace-event.js';
-import { ensureTestUser, hostPublicKey, HOST_KEY_TYPES, skipWithoutOpenSsh, startSshd } from '../helpers/openssh.js';
+import { ensureTestUser, hostPublicKey, HOST_KEY_TYPES, runSsh, skipWithoutOpenSsh, startSshd } from '../helpers/openssh.js';
 import { generateKeyPair } from '../../lib/keys/key-pair.js';
 import { getFreePort } from '../helpers/free-port.js';
-import { connectClient, execText, type SshdForUser } from './interop-sessions.js';
+import { connectClient, execText, startExecServer, type SshdForUser } from './interop-sessions.js';
+import type { ServerSession } from '../../lib/server-session.js';
 import { armouredLines, findLeaks, jwkPrivateParts } from '../trace/secret-scan.js';
 
 const skip = skipWithoutOpenSsh();
@@ -33,7 +35,7 @@ function sshdKexLine(logs: string, what: string): string {
   return lines.at(-1)![1]!.replace(/ \[preauth\]$/, '').trim();
 }
 
-describe.skipIf(skip)('OpenSSH interop: our client traced against sshd', () => {
+describe.skipIf(skip)('OpenSSH interop: traced sessions with sshd and ssh', () => {
   let target: SshdForUser;
 
   beforeAll(async () => {
@@ -161,5 +163,48 @@ describe.skipIf(skip)('OpenSSH interop: our client traced against sshd', () => {
     const sent = messages.filter((e) => e.direction === 'out').map((e) => e.messageType);
     expect(received.length).toBeGreaterThan(10);
     expect(sent.slice(sent.length - received.length)).toEqual(received);
+  });
+
+  it('debug on our server while OpenSSH ssh logs in: the algorithms ssh reports, each step from the server side, no password', async () => {
+    const hostKey = await generateKeyPair('ssh-ed25519');
+    const t = traced('debug');
+    const password = 'server-Side-Secret-6612';
+    const sessions: ServerSession[] = [];
+    let result: Awaited<ReturnType<typeof runSsh>>;
+    const server = await startExecServer({
+      hostKeys: [hostKey],
+      config: t.config,
+      onAuthenticating: (e) => e.authenticationType === 'password' && e.password === password,
+      onSession: (session) => {
+        sessions.push(session);
+        session.onTrace = t.onTrace;
+      },
+    });
+    try {
+      result = await runSsh(['echo', 'traced-by-server'], { port: server.port, password, authentication: 'password' });
+      expect(result.stdout, result.stderr).toBe('traced-by-server\n');
+      await sessions[0]!.closed.catch(() => {});
+    } finally {
+      await server.close();
+    }
+    const done = t.events.find((e) => e.category === 'kex' && /completed/.test(e.message))!;
+    const negotiated = result!.negotiated;
+    expect(done).toMatchObject({
+      kex: negotiated.kex,
+      hostKeyAlgorithm: negotiated.hostKey,
+      encryptionClientToServer: negotiated.clientToServer?.cipher,
+      encryptionServerToClient: negotiated.serverToClient?.cipher,
+    });
+    // Each direction as `ssh -v` prints it: cipher, MAC (`<implicit>` under AEAD), compression.
+    for (const [name, d] of [['client to server', negotiated.clientToServer!], ['server to client', negotiated.serverToClient!]] as const) {
+      expect(done.message).toContain(`${name} ${d.cipher} ${d.mac} ${d.compression}`);
+    }
+    expect(t.events.find((e) => e.category === 'transport')!.remoteVersion).toMatch(/^SSH-2\.0-OpenSSH_/);
+    const auth = t.events.filter((e) => e.category === 'auth' && e.level === 'info').map((e) => `${e.direction} ${e.message}`);
+    expect(auth).toEqual(expect.arrayContaining(['in Authentication request: password for sshstreams', 'out Authentication succeeded (password)']));
+    expect(t.events.some((e) => e.channelType === 'session' && e.direction === 'in')).toBe(true);
+    expect(t.events.some((e) => e.requestType === 'exec' && e.direction === 'in' && e.wantReply === true)).toBe(true);
+    expect(t.events.some((e) => e.requestType === 'exit-status' && e.direction === 'out' && e.exitStatus === 0)).toBe(true);
+    expect(findLeaks(t.events, [{ name: 'password', value: password }])).toEqual([]);
   });
 });
