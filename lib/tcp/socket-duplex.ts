@@ -20,6 +20,19 @@ export function socketToDuplex(socket: Socket): Duplex {
     failure = error;
   });
 
+  // Set once the readable is closed, errored or cancelled: 'close' follows 'end' (and a cancel), and
+  // closing a closed stream throws a TypeError whose stack costs more than the rest of the teardown.
+  let readableDone = false;
+  const endReadable = (controller: ReadableStreamDefaultController<Uint8Array>, error: Error | undefined): void => {
+    if (readableDone) return;
+    readableDone = true;
+    try {
+      if (error) controller.error(error);
+      else controller.close();
+    } catch {
+      // Already closed or cancelled.
+    }
+  };
   const readable = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -27,27 +40,15 @@ export function socketToDuplex(socket: Socket): Duplex {
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           if ((controller.desiredSize ?? 0) <= 0) socket.pause();
         });
-        socket.once('end', () => {
-          try {
-            controller.close();
-          } catch {
-            // Already cancelled.
-          }
-        });
-        socket.once('close', () => {
-          try {
-            if (failure) controller.error(failure);
-            else controller.close();
-          } catch {
-            // Already closed or cancelled.
-          }
-        });
+        socket.once('end', () => endReadable(controller, undefined));
+        socket.once('close', () => endReadable(controller, failure));
         socket.pause();
       },
       pull() {
         socket.resume();
       },
       cancel() {
+        readableDone = true;
         socket.destroy();
       },
     },
