@@ -20,6 +20,19 @@ export function socketToDuplex(socket: Socket): Duplex {
     failure = error;
   });
 
+  // Set once the readable is closed, errored or cancelled: 'close' follows 'end' (and a cancel), and
+  // closing a closed stream throws a TypeError whose stack costs more than the rest of the teardown.
+  let readableDone = false;
+  const endReadable = (controller: ReadableStreamDefaultController<Uint8Array>, error: Error | undefined): void => {
+    if (readableDone) return;
+    readableDone = true;
+    try {
+      if (error) controller.error(error);
+      else controller.close();
+    } catch {
+      // Already closed or cancelled.
+    }
+  };
   const readable = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -27,37 +40,41 @@ export function socketToDuplex(socket: Socket): Duplex {
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           if ((controller.desiredSize ?? 0) <= 0) socket.pause();
         });
-        socket.once('end', () => {
-          try {
-            controller.close();
-          } catch {
-            // Already cancelled.
-          }
-        });
-        socket.once('close', () => {
-          try {
-            if (failure) controller.error(failure);
-            else controller.close();
-          } catch {
-            // Already closed or cancelled.
-          }
-        });
+        socket.once('end', () => endReadable(controller, undefined));
+        socket.once('close', () => endReadable(controller, failure));
         socket.pause();
       },
       pull() {
         socket.resume();
       },
       cancel() {
+        readableDone = true;
         socket.destroy();
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: READ_HIGH_WATER_MARK }),
   );
 
+  // Packets written in one turn of the event loop leave in one writev: a burst of small messages
+  // (1000 channel opens, their confirmations) costs one system call instead of one per packet.
+  // A write that fills the socket's buffer flushes at once, so nothing waits for 'drain' corked.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    socket.uncork();
+  };
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (socket.destroyed) return Promise.reject(failure ?? new Error('Socket is closed'));
-      if (socket.write(chunk)) return undefined;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      const ok = socket.write(chunk);
+      if (!ok) uncork();
+      if (ok) return undefined;
       return new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           socket.off('close', onClose);
