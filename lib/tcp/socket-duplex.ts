@@ -58,6 +58,8 @@ export function socketToDuplex(socket: Socket): Duplex {
   // Packets written in one turn of the event loop leave in one writev: a burst of small messages
   // (1000 channel opens, their confirmations) costs one system call instead of one per packet.
   // A write that fills the socket's buffer flushes at once, so nothing waits for 'drain' corked.
+  // A bulk packet (at least the socket's high-water mark) is not corked: buffered it would pass
+  // the mark, so every data packet would wait for 'drain' and live on across collections.
   let corked = false;
   const uncork = (): void => {
     if (!corked) return;
@@ -67,13 +69,19 @@ export function socketToDuplex(socket: Socket): Duplex {
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (socket.destroyed) return Promise.reject(failure ?? new Error('Socket is closed'));
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
+      let ok: boolean;
+      if (chunk.length >= socket.writableHighWaterMark) {
+        uncork();
+        ok = socket.write(chunk);
+      } else {
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
+        ok = socket.write(chunk);
+        if (!ok) uncork();
       }
-      const ok = socket.write(chunk);
-      if (!ok) uncork();
       if (ok) return undefined;
       return new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
