@@ -64,6 +64,9 @@ export async function startOurSoakServer(
   const hostKey = options.hostKey ?? (await generateKeyPair('ssh-ed25519'));
   const stats = newStats();
   const server = new TcpServer(options.config ?? SessionConfig.default());
+  // The soak measures capacity, not admission: OpenSSH's default MaxStartups (10:30:100) would drop
+  // most of its 25 concurrent handshakes from one address whenever they take a while.
+  server.maxStartups = { start: Infinity, rate: 0, full: Infinity };
   server.credentials = { hostKeys: [hostKey] };
   server.onSessionAuthenticating = (e) => e.username === soakCredentials.username && e.password === soakCredentials.password;
   server.onSessionOpened = (session) => {
