@@ -22,6 +22,7 @@ import { ServerSession, SessionConfig, generateKeyPair, webSocketToDuplex, type 
 import { getFingerprint } from '../lib/keys/index.node.js';
 import type { BrowserResult, Direction } from './types.js';
 import type { PageOutcome, PageTransfer } from './browser/page.js';
+import { median } from './median.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The last rows: the same bytes over a bare WebSocket, the ceiling the browser's WebSocket sets. */
@@ -37,12 +38,6 @@ export interface BrowserBenchOptions {
   /** A directory to write a V8 CPU profile of the page per row into (`--browser-profile=DIR`). */
   profileDir?: string;
   log?: (line: string) => void;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The server end of one bench channel: `download N` writes N bytes, `upload N` reads them and answers exit status 0. */

@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BenchOptions, BenchResult, ChannelsResult, Direction, Peer, PeerServer, SetupResult, ThroughputResult } from './types.js';
+import { median } from './median.js';
 
 const directions: readonly Direction[] = ['client-to-server', 'server-to-client'];
 
@@ -15,12 +16,6 @@ function collectGarbage(): void {
   if (gc) return gc();
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** 256 MiB (or `options.bytes`) through one channel, after a warm-up of 1/16 of it on the same channel. */

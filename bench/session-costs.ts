@@ -11,16 +11,11 @@ import { measureChannels, measureSetup } from './scenarios.js';
 import { sshStreamsPeer } from './peers/ssh-streams.js';
 import { ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import type { ChannelsResult, Peer, PeerServer, SetupResult } from './types.js';
+import { median } from './median.js';
 
 function option(name: string, envName: string): string | undefined {
   const flag = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
   return flag !== undefined ? flag.slice(flag.indexOf('=') + 1) : process.env[envName];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const rounds = Number(option('rounds', 'BENCH_ROUNDS') ?? 5);

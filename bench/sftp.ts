@@ -16,14 +16,9 @@ import { TcpClient } from '../lib/tcp/index.js';
 import { SftpClient } from '../lib/sftp/index.js';
 import { makeBenchDir, SFTP_BENCH_CIPHER, startBenchSshd, startOurSftpServer, timeSftpBatch, type SftpBenchDir } from './sftp-fixtures.js';
 import type { SftpResult } from './types.js';
+import { median } from './median.js';
 
 const MiB = 1024 * 1024;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Writes a file of `bytes` pseudo-random bytes. */
 async function makeFile(path: string, bytes: number): Promise<void> {

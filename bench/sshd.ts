@@ -15,19 +15,14 @@ import { importKey } from '../lib/keys/index.js';
 import { TcpClient } from '../lib/tcp/index.js';
 import { addPortForwardingService, getPortForwardingService } from '../lib/forwarding/index.js';
 import type { ClientSession } from '../lib/client-session.js';
-import { makeBenchDir, startBenchSshd, type SftpBenchDir } from './sftp-fixtures.js';
+import { freePort, makeBenchDir, startBenchSshd, type SftpBenchDir } from './sftp-fixtures.js';
 import { ssh2WithoutAddon, type Ssh2Module } from './peers/ssh2.js';
 import { payload } from './mailbox.js';
 import type { SshdResult } from './types.js';
+import { median } from './median.js';
 
 type Direction = SshdResult['direction'];
 const CHUNK = 64 * 1024;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Ports of the local TCP targets forwarded to: one writes the measured size, one nothing. */
 interface Targets {
@@ -197,7 +192,7 @@ async function openSshClient(bench: SftpBenchDir, port: number, cipher: string):
     );
   };
   const forward = async (bytes: number, target: number): Promise<number> => {
-    const local = await freeLocalPort();
+    const local = await freePort();
     const start = performance.now();
     const child = spawn('ssh', [...options, '-N', '-L', `${local}:127.0.0.1:${target}`, 'root@127.0.0.1'], { stdio: 'ignore' });
     try {
@@ -220,14 +215,6 @@ async function openSshClient(bench: SftpBenchDir, port: number, cipher: string):
     },
     close: async () => {},
   };
-}
-
-function freeLocalPort(): Promise<number> {
-  const probe = createServer();
-  return new Promise((resolve) => probe.listen(0, '127.0.0.1', () => {
-    const { port } = probe.address() as { port: number };
-    probe.close(() => resolve(port));
-  }));
 }
 
 /** Polls until something accepts on 127.0.0.1:`port` (ssh -L binds after authenticating). */
