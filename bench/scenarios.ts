@@ -60,6 +60,30 @@ export async function measureSetup(peer: Peer, server: PeerServer, options: { sa
   return { scenario: 'setup', peer: peer.name, kex, samples: times.length, medianMs: median(times), minMs: Math.min(...times) };
 }
 
+/**
+ * The key exchange every peer's setup is also measured with, so that setup compares like with
+ * like: ssh2 negotiates curve25519 by default, ssh-streams the heavier mlkem768x25519 hybrid.
+ */
+export const comparisonKex = 'curve25519-sha256';
+
+/**
+ * `measureSetup` on a server whose client offers only `kex`; undefined for a peer that cannot pin
+ * its key exchange (its link reports another one).
+ */
+export async function measureSetupWithKex(
+  peer: Peer,
+  kex: string,
+  options: { samples: number; cipher: string },
+): Promise<SetupResult | undefined> {
+  const server = await peer.start({ kex });
+  try {
+    const setup = await measureSetup(peer, server, options);
+    return setup.kex.startsWith(kex) ? { ...setup, pinnedKex: true } : undefined;
+  } finally {
+    await server.close();
+  }
+}
+
 /** Opens `count` channels at once on one session; memory is measured with all of them open. */
 export async function measureChannels(peer: Peer, server: PeerServer, options: { count: number; cipher: string }): Promise<ChannelsResult> {
   const link = await server.connect(options.cipher);
@@ -130,6 +154,12 @@ export async function runBenchmark(peers: readonly Peer[], options: BenchOptions
       const setup = await measureSetup(peer, server, { samples: options.setupSamples, cipher: setupCipher });
       log(`${peer.name} setup: ${setup.medianMs.toFixed(1)} ms median (${setup.kex})`);
       results.push(setup);
+      collectGarbage();
+      const pinned = await measureSetupWithKex(peer, comparisonKex, { samples: options.setupSamples, cipher: setupCipher });
+      if (pinned !== undefined) {
+        log(`${peer.name} setup with ${comparisonKex}: ${pinned.medianMs.toFixed(1)} ms median (${pinned.kex})`);
+        results.push(pinned);
+      }
       collectGarbage();
       const channels = await measureChannels(peer, server, { count: options.channels, cipher: setupCipher });
       log(`${peer.name} ${channels.count} channels: ${channels.openMs.toFixed(0)} ms, ${(channels.heapBytesPerChannel / 1024).toFixed(1)} KiB heap each`);

@@ -22,8 +22,12 @@ export function formatTable(results: readonly BenchResult[]): string {
       cell(row, t.peer, t.supported ? t.mbPerSecond!.toFixed(0) : 'n/a (no cipher)');
     } else if (r.scenario === 'setup') {
       const s = r as SetupResult;
-      cell(`session setup, median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
-      cell('  key exchange used', s.peer, s.kex);
+      if (s.pinnedKex) {
+        cell(`session setup with ssh2's kex (${s.kex.replace(/@.*$/, '')}), median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
+      } else {
+        cell(`session setup, median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
+        cell('  key exchange used', s.peer, s.kex);
+      }
     } else if (r.scenario === 'sftp') {
       const f = r as SftpResult;
       const row = `sftp ${f.direction} ${f.bytes / (1 << 20)} MiB, server ${f.server} (MB/s, median)`;

@@ -67,6 +67,8 @@ export interface SetupResult {
   readonly samples: number;
   readonly medianMs: number;
   readonly minMs: number;
+  /** True for the row measured with the key exchange pinned to `comparisonKex` (scenarios.ts). */
+  readonly pinnedKex?: boolean;
 }
 
 /** Many concurrent channels on one session: open time, and memory of both ends per channel. */

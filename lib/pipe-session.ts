@@ -19,9 +19,11 @@ const hopLocalRequests = new Set(['keepalive@openssh.com']);
  * await pipeSession(server, backend);
  */
 export async function pipeSession(a: SshSession, b: SshSession): Promise<void> {
-  await Promise.all([a.connectionReady, b.connectionReady]);
+  // Installed at once, not after the awaits: an open or request reaching either session from
+  // this call on is relayed, even over an in-memory link that delivers within the same turn.
   relay(a, b);
   relay(b, a);
+  await Promise.all([a.connectionReady, b.connectionReady]);
   const ended = (s: SshSession) => s.closed.then(() => s, () => s);
   const first = await Promise.race([ended(a), ended(b)]);
   const other = first === a ? b : a;

@@ -195,27 +195,44 @@ export abstract class SshSession {
   }
 
   /** RFC 4254 §5.1: opens a channel (`session` by default). */
-  async openChannel(channelType = 'session', init?: OpenChannelInit): Promise<Channel> {
-    return (await this.#requireConnection()).openChannel(channelType, init);
+  openChannel(channelType = 'session', init?: OpenChannelInit): Promise<Channel> {
+    // Straight through once connected: an async wrapper would add a promise and a hop per open.
+    if (this.#connection) return this.#connection.openChannel(channelType, init);
+    return this.#requireConnection().then((connection) => connection.openChannel(channelType, init));
   }
 
   /** Waits for the peer to open a channel (of `channelType`, when given). */
-  async acceptChannel(channelType?: string): Promise<Channel> {
-    return (await this.#connectionReady).acceptChannel(channelType);
+  acceptChannel(channelType?: string): Promise<Channel> {
+    if (this.#connection) return this.#connection.acceptChannel(channelType);
+    return this.#connectionReady.then((connection) => connection.acceptChannel(channelType));
   }
 
   /** Incoming channels in arrival order; ends when the session closes. */
   get channels(): AsyncIterable<Channel> {
     const ready = this.#connectionReady;
+    const connected = this.#connection;
     return {
-      async *[Symbol.asyncIterator]() {
-        let connection: Connection;
-        try {
-          connection = await ready;
-        } catch {
-          return;
-        }
-        yield* connection.channels;
+      [Symbol.asyncIterator](): AsyncIterator<Channel> {
+        if (connected) return connected.channelIterator();
+        let inner: AsyncIterator<Channel> | undefined;
+        let ended = false;
+        const finished: IteratorResult<Channel> = { done: true, value: undefined };
+        return {
+          next: async () => {
+            if (ended) return finished;
+            try {
+              inner ??= (await ready).channelIterator();
+            } catch {
+              ended = true;
+              return finished;
+            }
+            return ended ? finished : inner.next();
+          },
+          return: async () => {
+            ended = true;
+            return (await inner?.return?.()) ?? finished;
+          },
+        };
       },
     };
   }

@@ -11,6 +11,14 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Removes and returns `list[at]`: the head by `shift()`, which V8 does without moving the rest,
+ * so draining a burst of 1000 queued opens stays linear.
+ */
+function take<T>(list: T[], at: number): T {
+  return at === 0 ? list.shift()! : list.splice(at, 1)[0]!;
+}
+
 /** Confirmed incoming channels and the callers waiting for them. */
 export class AcceptQueue {
   #channels: Channel[] = [];
@@ -21,14 +29,14 @@ export class AcceptQueue {
   deliver(channel: Channel): void {
     const at = this.#waiters.findIndex((w) => w.type === undefined || w.type === channel.channelType);
     if (at < 0) return void this.#channels.push(channel);
-    this.#waiters.splice(at, 1)[0]!.resolve(channel);
+    take(this.#waiters, at).resolve(channel);
   }
 
   /** The next channel (of `channelType` when given). */
   accept(channelType?: string): Promise<Channel> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    const at = this.#channels.findIndex((c) => channelType === undefined || c.channelType === channelType);
-    if (at >= 0) return Promise.resolve(this.#channels.splice(at, 1)[0]!);
+    const at = channelType === undefined ? 0 : this.#channels.findIndex((c) => c.channelType === channelType);
+    if (at >= 0 && at < this.#channels.length) return Promise.resolve(take(this.#channels, at));
     return new Promise((resolve, reject) => this.#waiters.push({ type: channelType, resolve, reject }));
   }
 

@@ -64,6 +64,10 @@ const empty = new Uint8Array(0);
 const minimumPeerPacketSize = channelDataHeaderLength + 1;
 const noop = (): void => {};
 
+/** A throwing open handler refuses the open with its message (connect failed). */
+const openHandlerFailed = (event: ChannelOpeningEvent, error: unknown): void =>
+  event.reject(ChannelOpenFailureReason.connectFailed, error instanceof Error ? error.message : String(error));
+
 const tooSmall = (size: number): string => `Maximum packet size ${size} is too small for channel data (at least ${minimumPeerPacketSize})`;
 
 /** RFC 4254 connection protocol: channels, global requests, services and keepalive of one session. */
@@ -146,16 +150,22 @@ export class Connection {
 
   /** Incoming channels, in arrival order; ends when the connection closes. */
   get channels(): AsyncIterable<Channel> {
+    return { [Symbol.asyncIterator]: () => this.channelIterator() };
+  }
+
+  /**
+   * The iterator behind `channels`, by hand rather than an async generator: each channel then
+   * costs one promise instead of a generator's round of them (1000 opens at once feel the difference).
+   */
+  channelIterator(): AsyncIterator<Channel> {
+    let done = false;
+    const end = (): IteratorResult<Channel> => ((done = true), { done: true, value: undefined });
     return {
-      [Symbol.asyncIterator]: async function* (this: Connection) {
-        for (;;) {
-          try {
-            yield await this.acceptChannel();
-          } catch {
-            return;
-          }
-        }
-      }.bind(this),
+      next: () =>
+        done
+          ? Promise.resolve(end())
+          : this.#incoming.accept(undefined).then((value): IteratorResult<Channel> => ({ done: false, value }), end),
+      return: () => Promise.resolve(end()),
     };
   }
 
@@ -193,9 +203,9 @@ export class Connection {
         decode(M.RequestFailure, payload);
         return void this.#globals.replied(false, empty);
       case 90:
-        return this.#openReceived(decode(M.ChannelOpen, payload));
+        return this.#openReceived(M.decodeChannelOpen(payload));
       case 91: {
-        const m = decode(M.ChannelOpenConfirmation, payload);
+        const m = M.decodeChannelOpenConfirmation(payload);
         return this.#opening(m.recipientChannel)?.resolve(m);
       }
       case 92: {
@@ -235,7 +245,7 @@ export class Connection {
     const id = entry.channel.channelId;
     const confirmed = new Promise<M.ChannelOpenConfirmation>((resolve, reject) => (entry.opening = { resolve, reject }));
     this.#send(
-      encode(M.ChannelOpen, {
+      M.encodeChannelOpen({
         channelType,
         senderChannel: id,
         initialWindowSize: this.#config.maxChannelWindowSize,
@@ -371,24 +381,46 @@ export class Connection {
     if (m.maximumPacketSize < minimumPeerPacketSize) return refuse(ChannelOpenFailureReason.resourceShortage, tooSmall(m.maximumPacketSize));
     const entry = this.#createEntry(m.channelType);
     entry.remoteId = m.senderChannel;
-    void this.#decideOpen(entry, m, refuse);
+    this.#decideOpen(entry, m, refuse);
   }
 
-  async #decideOpen(entry: Entry, m: M.ChannelOpen, refuse: (reason: number, description: string) => void): Promise<void> {
+  /**
+   * Asks the hook, service or default rule about an incoming open. A handler that answers
+   * synchronously gets the confirmation out in the same turn: no promise per open.
+   */
+  #decideOpen(entry: Entry, m: M.ChannelOpen, refuse: (reason: number, description: string) => void): void {
     const event = new ChannelOpeningEvent(entry.channel, m.data);
+    let pending: unknown;
     try {
-      const service = this.#services.forChannelType(m.channelType);
-      // Only a connection that asked for agent forwarding accepts agent channels.
-      if (m.channelType === agentChannelType && this.#agentTarget !== undefined && this.onAgentChannel) {
-        await this.onAgentChannel(event, this.#agentTarget);
-      } else if (service?.onChannelOpening !== undefined) await service.onChannelOpening(event);
-      else if (this.onChannelOpening !== undefined) await this.onChannelOpening(event);
-      else if (!this.channelTypes.has(m.channelType) && !this.#incoming.isAwaited(m.channelType)) {
-        event.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${m.channelType}`);
-      }
+      pending = this.#askOpening(event, m.channelType);
     } catch (error) {
-      event.reject(ChannelOpenFailureReason.connectFailed, error instanceof Error ? error.message : String(error));
+      openHandlerFailed(event, error);
     }
+    if (typeof (pending as PromiseLike<void> | undefined)?.then !== 'function') return this.#finishOpen(entry, m, event, refuse);
+    Promise.resolve(pending).then(
+      () => this.#finishOpen(entry, m, event, refuse),
+      (error: unknown) => {
+        openHandlerFailed(event, error);
+        this.#finishOpen(entry, m, event, refuse);
+      },
+    );
+  }
+
+  #askOpening(event: ChannelOpeningEvent, channelType: string): void | Promise<void> {
+    const service = this.#services.forChannelType(channelType);
+    // Only a connection that asked for agent forwarding accepts agent channels.
+    if (channelType === agentChannelType && this.#agentTarget !== undefined && this.onAgentChannel) {
+      return this.onAgentChannel(event, this.#agentTarget);
+    }
+    if (service?.onChannelOpening !== undefined) return service.onChannelOpening(event);
+    if (this.onChannelOpening !== undefined) return this.onChannelOpening(event);
+    if (!this.channelTypes.has(channelType) && !this.#incoming.isAwaited(channelType)) {
+      event.reject(ChannelOpenFailureReason.unknownChannelType, `Unknown channel type ${channelType}`);
+    }
+  }
+
+  /** RFC 4254 §5.1: CHANNEL_OPEN_CONFIRMATION or FAILURE, as the handlers decided. */
+  #finishOpen(entry: Entry, m: M.ChannelOpen, event: ChannelOpeningEvent, refuse: (reason: number, description: string) => void): void {
     if (this.#error !== undefined) return;
     const id = entry.channel.channelId;
     if (event.failureReason !== undefined) {
@@ -397,7 +429,7 @@ export class Connection {
       return refuse(event.failureReason, event.failureDescription);
     }
     this.#send(
-      encode(M.ChannelOpenConfirmation, {
+      M.encodeChannelOpenConfirmation({
         recipientChannel: m.senderChannel,
         senderChannel: id,
         initialWindowSize: this.#config.maxChannelWindowSize,

@@ -82,6 +82,39 @@ describe('Connection channel opens', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('turns an opening hook whose promise rejects into connectFailed', async () => {
+    const p = connectionPair();
+    p.server.onChannelOpening = () => Promise.reject(new Error('Backend gone'));
+    await expect(p.client.openChannel()).rejects.toMatchObject({ reason: 2, description: 'Backend gone' });
+    expect(p.server.channelCount).toBe(0);
+  });
+
+  it('confirms an open within the same handleMessage call when the hook decides synchronously', () => {
+    const p = connectionPair();
+    p.server.onChannelOpening = () => {};
+    const before = p.toClient.log.length;
+    const open = { channelType: 'session', senderChannel: 4, initialWindowSize: 1024, maximumPacketSize: 1024, data: new Uint8Array(0) };
+    p.server.handleMessage(encode(M.ChannelOpen, open));
+    const sent = p.toClient.log.slice(before);
+    expect(sent.map((m) => m[0])).toEqual([91]);
+    expect(M.decodeChannelOpenConfirmation(sent[0]!)).toMatchObject({ recipientChannel: 4, initialWindowSize: SessionConfig.default().maxChannelWindowSize });
+  });
+
+  it('stops taking channels once the channels loop breaks; later ones wait for acceptChannel', async () => {
+    const p = connectionPair();
+    const first = (async () => {
+      for await (const ch of p.server.channels) return ch;
+      return undefined;
+    })();
+    const [c1] = await Promise.all([p.client.openChannel(), first]);
+    const [c2, accepted] = await Promise.all([p.client.openChannel(), p.server.acceptChannel()]);
+    expect((await first)!.remoteChannelId).toBe(c1.channelId);
+    expect(accepted.remoteChannelId).toBe(c2.channelId);
+    const iterator = p.server.channels[Symbol.asyncIterator]();
+    await iterator.return!();
+    await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+
   it('rejects pending opens and accepts with the session error', async () => {
     const p = connectionPair();
     p.toServer.paused = true;

@@ -5,7 +5,7 @@
  * live with the layer that understands them (session/, forwarding/), not here.
  */
 import { ProtocolError } from '../../errors.js';
-import { boolean, message, rest, string, uint32, utf8, type MessageOf } from '../schema.js';
+import { boolean, decode, encode, message, rest, string, uint32, utf8, type MessageOf } from '../schema.js';
 
 /** RFC 4254 §4 */
 export const GlobalRequest = message(80, 'GlobalRequest', {
@@ -225,4 +225,76 @@ export function decodeChannelWindowAdjust(payload: Uint8Array): ChannelWindowAdj
 export function readRecipientChannel(payload: Uint8Array): number {
   if (payload.length < 5) throw truncated(`Message ${payload[0]}`, 'recipientChannel', 1, payload.length);
   return readUint32(payload, 1);
+}
+
+/*
+ * CHANNEL_OPEN and its confirmation by hand as well: a burst of opens (a multiplexing client, a
+ * forwarder accepting many connections) spends a generic encode and decode on each of them. The
+ * decoders take the common shape (an ASCII channel type) directly and leave anything else, bad
+ * input included, to the generic codec and its errors.
+ */
+
+const asciiTypeLimit = 64;
+
+/** RFC 4254 §5.1: CHANNEL_OPEN encoded into one buffer sized up front. */
+export function encodeChannelOpen(m: ChannelOpen): Uint8Array {
+  const type = m.channelType;
+  let ascii = type.length <= asciiTypeLimit;
+  for (let i = 0; ascii && i < type.length; i++) ascii = type.charCodeAt(i) < 0x80;
+  if (!ascii) return encode(ChannelOpen, m);
+  const at = 5 + type.length;
+  const out = new Uint8Array(at + 12 + m.data.length);
+  out[0] = 90;
+  writeUint32(out, 1, type.length);
+  for (let i = 0; i < type.length; i++) out[5 + i] = type.charCodeAt(i);
+  writeUint32(out, at, m.senderChannel);
+  writeUint32(out, at + 4, m.initialWindowSize);
+  writeUint32(out, at + 8, m.maximumPacketSize);
+  out.set(m.data, at + 12);
+  return out;
+}
+
+/** RFC 4254 §5.1: decodes CHANNEL_OPEN; `data` is a view into `payload`. */
+export function decodeChannelOpen(payload: Uint8Array): ChannelOpen {
+  const n = payload.length;
+  const typeLength = n >= 5 ? readUint32(payload, 1) : -1;
+  if (payload[0] !== 90 || typeLength < 0 || typeLength > asciiTypeLimit || 5 + typeLength + 12 > n) return decode(ChannelOpen, payload);
+  let channelType = '';
+  for (let i = 5; i < 5 + typeLength; i++) {
+    const c = payload[i]!;
+    if (c >= 0x80) return decode(ChannelOpen, payload);
+    channelType += String.fromCharCode(c);
+  }
+  const at = 5 + typeLength;
+  return {
+    channelType,
+    senderChannel: readUint32(payload, at),
+    initialWindowSize: readUint32(payload, at + 4),
+    maximumPacketSize: readUint32(payload, at + 8),
+    data: payload.subarray(at + 12),
+  };
+}
+
+/** RFC 4254 §5.1: CHANNEL_OPEN_CONFIRMATION. */
+export function encodeChannelOpenConfirmation(m: ChannelOpenConfirmation): Uint8Array {
+  const out = new Uint8Array(17 + m.data.length);
+  out[0] = 91;
+  writeUint32(out, 1, m.recipientChannel);
+  writeUint32(out, 5, m.senderChannel);
+  writeUint32(out, 9, m.initialWindowSize);
+  writeUint32(out, 13, m.maximumPacketSize);
+  out.set(m.data, 17);
+  return out;
+}
+
+/** RFC 4254 §5.1: decodes CHANNEL_OPEN_CONFIRMATION; `data` is a view into `payload`. */
+export function decodeChannelOpenConfirmation(payload: Uint8Array): ChannelOpenConfirmation {
+  if (payload[0] !== 91 || payload.length < 17) return decode(ChannelOpenConfirmation, payload);
+  return {
+    recipientChannel: readUint32(payload, 1),
+    senderChannel: readUint32(payload, 5),
+    initialWindowSize: readUint32(payload, 9),
+    maximumPacketSize: readUint32(payload, 13),
+    data: payload.subarray(17),
+  };
 }

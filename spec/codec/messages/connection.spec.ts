@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ProtocolError } from '../../../lib/errors.js';
 import { decode, encode } from '../../../lib/codec/schema.js';
 import * as M from '../../../lib/codec/messages/connection.js';
@@ -80,6 +81,63 @@ describe('hand-written CHANNEL_DATA, CHANNEL_EXTENDED_DATA and WINDOW_ADJUST', (
     ['window adjust trailing', () => M.decodeChannelWindowAdjust(new Uint8Array([93, 0, 0, 0, 1, 0, 0, 0, 1, 0])), /1 trailing bytes at offset 9/],
     ['window adjust short', () => M.decodeChannelWindowAdjust(new Uint8Array([93, 0, 0, 0, 1, 0])), /bytesToAdd.*offset 5/],
   ])('rejects %s with a ProtocolError naming field and offset', (_name, run, message) => {
+    expect(run).toThrow(ProtocolError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe('hand-written CHANNEL_OPEN and CHANNEL_OPEN_CONFIRMATION', () => {
+  const uint32 = fc.integer({ min: 0, max: 0xffffffff });
+  const bytes = fc.uint8Array({ maxLength: 40 });
+  // ASCII takes the hand-written path; other text, and types past 64 characters, the generic one.
+  const channelType = fc.oneof(fc.string({ maxLength: 70 }), fc.constantFrom('session', 'direct-tcpip', 'auth-agent@openssh.com', 'é-type', ''));
+
+  it('encode and decode CHANNEL_OPEN exactly as the schema codec does', () => {
+    fc.assert(
+      fc.property(channelType, uint32, uint32, uint32, bytes, (type, senderChannel, initialWindowSize, maximumPacketSize, data) => {
+        const value = { channelType: type, senderChannel, initialWindowSize, maximumPacketSize, data };
+        const fast = M.encodeChannelOpen(value);
+        expect(same(fast, encode(M.ChannelOpen, value))).toBe(true);
+        expect(M.decodeChannelOpen(fast)).toEqual(decode(M.ChannelOpen, fast));
+      }),
+    );
+  });
+
+  it('encode and decode CHANNEL_OPEN_CONFIRMATION exactly as the schema codec does', () => {
+    fc.assert(
+      fc.property(uint32, uint32, uint32, uint32, bytes, (recipientChannel, senderChannel, initialWindowSize, maximumPacketSize, data) => {
+        const value = { recipientChannel, senderChannel, initialWindowSize, maximumPacketSize, data };
+        const fast = M.encodeChannelOpenConfirmation(value);
+        expect(same(fast, encode(M.ChannelOpenConfirmation, value))).toBe(true);
+        expect(M.decodeChannelOpenConfirmation(fast)).toEqual(decode(M.ChannelOpenConfirmation, fast));
+      }),
+    );
+  });
+
+  it('decodes any byte string as the schema codec does: the same value or the same error', () => {
+    const outcome = (run: () => unknown): unknown => {
+      try {
+        return run();
+      } catch (error) {
+        return error instanceof ProtocolError ? `ProtocolError: ${error.message}` : error;
+      }
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(90, 91), fc.uint8Array({ maxLength: 40 }), (type, body) => {
+        const payload = new Uint8Array([type, ...body]);
+        const [fast, generic] =
+          type === 90 ? [M.decodeChannelOpen, (p: Uint8Array) => decode(M.ChannelOpen, p)] : [M.decodeChannelOpenConfirmation, (p: Uint8Array) => decode(M.ChannelOpenConfirmation, p)];
+        expect(outcome(() => fast(payload))).toEqual(outcome(() => generic(payload)));
+      }),
+    );
+  });
+
+  it.each([
+    ['a truncated open', () => M.decodeChannelOpen(new Uint8Array([90, 0, 0, 0, 7, 115])), /ChannelOpen.channelType/],
+    ['an open cut after its type', () => M.decodeChannelOpen(new Uint8Array([90, 0, 0, 0, 1, 115, 0, 0])), /ChannelOpen.senderChannel/],
+    ['a type that is not UTF-8', () => M.decodeChannelOpen(new Uint8Array([90, 0, 0, 0, 1, 0xff, ...new Uint8Array(12)])), /invalid UTF-8/],
+    ['a short confirmation', () => M.decodeChannelOpenConfirmation(new Uint8Array([91, 0, 0, 0, 1, 0, 0])), /ChannelOpenConfirmation.senderChannel/],
+  ])('rejects %s with a ProtocolError naming the field', (_name, run, message) => {
     expect(run).toThrow(ProtocolError);
     expect(run).toThrow(message);
   });
