@@ -24,9 +24,6 @@ import { sshStreamsPeer } from './peers/ssh-streams.js';
 import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
 import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
 import type { BenchOptions, BenchResult } from './types.js';
-import { runSftpBench } from './sftp.js';
-import { runSshdBench } from './sshd.js';
-import { runBrowserBench } from './browser.js';
 
 const MiB = 1024 * 1024;
 
@@ -71,6 +68,7 @@ const onlyPeers = options.only.filter((name) => !sections.includes(name));
 const results: BenchResult[] = onlySections ? [] : await runBenchmark(peers, { ...options, only: onlyPeers });
 if (wants('sshd', 'no-sshd', 'BENCH_NO_SSHD')) {
   const clients = (option('sshd-clients', 'BENCH_SSHD_CLIENTS') ?? '').split(',').filter(Boolean);
+  const { runSshdBench } = await import('./sshd.js');
   results.push(...(await runSshdBench({ bytes: options.bytes, rounds: options.rounds, ciphers: selectCiphers(option('cipher', 'BENCH_CIPHER') ?? '').filter((c) => c !== 'none'), peers: clients, log: options.log })));
 }
 if (options.only.includes('browser')) {
@@ -78,9 +76,13 @@ if (options.only.includes('browser')) {
   const browserBytes = option('bytes', 'BENCH_MIB') === undefined ? 32 * MiB : options.bytes;
   const ciphers = option('cipher', 'BENCH_CIPHER') === undefined ? ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com'] : options.ciphers;
   const profileDir = option('browser-profile', 'BENCH_BROWSER_PROFILE');
+  const { runBrowserBench } = await import('./browser.js');
   results.push(...(await runBrowserBench({ bytes: browserBytes, chunkSize: options.chunkSize, rounds: options.rounds, ciphers, profileDir, log: options.log })));
 }
-if (wants('sftp', 'no-sftp', 'BENCH_NO_SFTP')) results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
+if (wants('sftp', 'no-sftp', 'BENCH_NO_SFTP')) {
+  const { runSftpBench } = await import('./sftp.js');
+  results.push(...(await runSftpBench({ bytes: options.bytes, rounds: options.rounds, log: options.log })));
+}
 const environment = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,
