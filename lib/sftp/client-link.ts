@@ -13,8 +13,18 @@ import { RequestTracker } from './request-tracker.js';
 import { SftpError } from './sftp-error.js';
 
 const noop = (): void => {};
-/** A WRITE's header and first data bytes, copied into one buffer: what one channel packet carries. */
-const WRITE_FIRST_PIECE = 32 * 1024;
+/**
+ * The channel packet WRITEs are cut to fill: 32 KiB, what sshd and OpenSSH's ssh take per packet
+ * and the size RFC 4254 §5.2 expects every peer to accept. A WRITE's header and first data bytes
+ * go out in one buffer of this size, so they make one full packet.
+ */
+export const CHANNEL_PACKET = 32 * 1024;
+const EMPTY = new Uint8Array(0);
+
+/** draft-02 §6.4: bytes in front of a WRITE's data (length, type, id, handle, offset, data length). */
+export function writeHeaderLength(handle: Uint8Array): number {
+  return M.PACKET_HEADER + 4 + handle.length + 8 + 4;
+}
 const responseTypes = new Set<number>([
   SftpPacketType.status,
   SftpPacketType.handle,
@@ -97,19 +107,22 @@ export class ClientLink {
   }
 
   /**
-   * draft-02 §6.4 WRITE: the header and the first bytes go out in one small buffer, the rest of
-   * `data` as a view, so the file's bytes are copied once (into the channel's packets), not twice.
-   * @returns the answer, and `consumed`, which settles once the channel holds no view of `data`
-   *   (the caller may then reuse its buffer)
+   * draft-02 §6.4 WRITE of `lead` followed by `data` (one WRITE, `lead` first): the header and the
+   * first bytes go out in one small buffer, the rest as views, so the file's bytes are copied once
+   * (into the channel's packets), not twice.
+   * @returns the answer, and `consumed`, which settles once the channel holds no view of `data` or
+   *   `lead` (the caller may then reuse their buffers); the bytes that fit the first packet, so a
+   *   `lead` shorter than a packet less the header, are copied before `write` returns
    */
-  write(handle: Uint8Array, offset: number, data: Uint8Array): { response: Promise<Uint8Array>; consumed: Promise<void> } {
+  write(handle: Uint8Array, offset: number, data: Uint8Array, lead: Uint8Array = EMPTY): { response: Promise<Uint8Array>; consumed: Promise<void> } {
     if (this.#ended !== undefined) return { response: Promise.reject(this.#ended), consumed: Promise.resolve() };
     const { id, response } = this.#tracker.issue();
-    const header = M.PACKET_HEADER + 4 + handle.length + 8 + 4;
-    const first = Math.min(data.length, WRITE_FIRST_PIECE - header);
+    const length = lead.length + data.length;
+    const header = writeHeaderLength(handle);
+    const first = Math.min(length, CHANNEL_PACKET - header);
     const packet = new Uint8Array(header + first);
     const view = new DataView(packet.buffer);
-    view.setUint32(0, header - 4 + data.length);
+    view.setUint32(0, header - 4 + length);
     packet[4] = SftpPacketType.write;
     view.setUint32(5, id);
     view.setUint32(9, handle.length);
@@ -117,10 +130,13 @@ export class ClientLink {
     const at = 13 + handle.length;
     view.setUint32(at, Math.floor(offset / 2 ** 32));
     view.setUint32(at + 4, offset >>> 0);
-    view.setUint32(at + 8, data.length);
-    packet.set(data.subarray(0, first), header);
+    view.setUint32(at + 8, length);
+    const fromLead = Math.min(lead.length, first);
+    packet.set(lead.subarray(0, fromLead), header);
+    packet.set(data.subarray(0, first - fromLead), header + fromLead);
     let consumed = this.#send(packet);
-    if (first < data.length) consumed = this.#send(data.subarray(first));
+    if (fromLead < lead.length) consumed = this.#send(lead.subarray(fromLead));
+    if (first - fromLead < data.length) consumed = this.#send(data.subarray(first - fromLead));
     return { response: response as Promise<Uint8Array>, consumed };
   }
 

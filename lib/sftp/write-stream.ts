@@ -1,17 +1,25 @@
 /**
- * A pipelined upload as a WritableStream (draft-ietf-secsh-filexfer-02 §6.4): each chunk goes out
- * as WRITE requests of at most `chunkSize` bytes at increasing offsets, up to `concurrency` of them
- * in flight. `write()` resolves once its requests are sent (the chunk's bytes copied into channel
- * packets, so the producer may reuse it) and there is room for more, so a slow server slows the writer and memory stays at the requests in flight. The first failed WRITE fails
- * the stream; `close()` waits for every answer, then closes the handle.
+ * A pipelined upload as a WritableStream (draft-ietf-secsh-filexfer-02 §6.4): the chunks become
+ * WRITE requests at increasing offsets, up to `concurrency` of them in flight. Each WRITE is cut so
+ * that header and data fill whole channel packets (CHANNEL_PACKET): the bytes of a chunk past the
+ * last full packet (less than one packet) are copied aside and lead the next chunk's first WRITE,
+ * or go out on their own once the producer pauses (the next timer turn) or closes. So small
+ * writes are gathered into WRITEs of whole packets instead of one request each, a 256 KiB chunk
+ * takes 8 packets instead of 9 and a 64 KiB one 2 instead of 3: every per-packet cost below
+ * (sealing, socket writes, the peer's work) is paid once less per chunk.
+ * `write()` resolves once the chunk's bytes are copied (into channel packets, or aside) and there
+ * is room for more, so the producer may reuse its buffer, a slow server slows the writer, and
+ * memory stays at the requests in flight. The first failed WRITE fails the stream; `close()`
+ * waits for every answer, then closes the handle.
  */
-import type { ClientLink } from './client-link.js';
+import { CHANNEL_PACKET, writeHeaderLength, type ClientLink } from './client-link.js';
 import { OpenFlags } from './constants.js';
 import { SftpAttributes } from './attributes.js';
 import * as M from './messages.js';
 import { expectAttrs, expectHandle, expectOk } from './responses.js';
 
 const noop = (): void => {};
+const EMPTY = new Uint8Array(0);
 
 /** Options of `createWriteStream`. */
 export interface SftpWriteStreamOptions {
@@ -49,6 +57,10 @@ class WritePipeline {
   #offset = 0;
   #inFlight: Promise<void>[] = [];
   #failure: unknown;
+  /** A copy of the bytes past the last full packet of the previous chunks: `#carried` (< one packet) of them. */
+  readonly #carry = new Uint8Array(CHANNEL_PACKET);
+  #carried = 0;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(link: ClientLink, path: string, options: Required<Pick<SftpWriteStreamOptions, 'chunkSize' | 'concurrency'>> & SftpWriteStreamOptions) {
     this.#link = link;
@@ -70,24 +82,75 @@ class WritePipeline {
 
   async write(chunk: Uint8Array): Promise<void> {
     const handle = (this.#handle ??= await this.#open());
-    const { chunkSize, concurrency } = this.#options;
+    this.#cancelFlush();
+    const header = writeHeaderLength(handle);
+    // The largest WRITE that fills whole packets; 0 when chunkSize is below one packet.
+    const largest = Math.floor((this.#options.chunkSize + header) / CHANNEL_PACKET) * CHANNEL_PACKET - header;
     let consumed: Promise<void> | undefined;
-    for (let at = 0; at < chunk.length; at += chunkSize) {
-      while (this.#inFlight.length >= concurrency) await this.#inFlight.shift();
-      if (this.#failure !== undefined) throw this.#failure;
-      const data = chunk.subarray(at, at + chunkSize);
-      const sent = this.#link.write(handle, this.#offset, data);
-      consumed = sent.consumed;
-      this.#offset += data.length;
-      this.#inFlight.push(sent.response.then((reply) => expectOk(reply, this.#path)).catch((error: unknown) => void (this.#failure ??= error)));
+    if (largest <= 0) {
+      for (let at = 0; at < chunk.length; at += this.#options.chunkSize) {
+        await this.#room();
+        consumed = this.#issue(handle, chunk.subarray(at, at + this.#options.chunkSize), EMPTY);
+      }
+    } else {
+      // ClientLink.write copies a lead shorter than a packet before returning: the carry buffer is
+      // free again as soon as a WRITE took it.
+      let lead = this.#carry.subarray(0, this.#carried);
+      let at = 0;
+      for (;;) {
+        const size = Math.min(largest, Math.floor((lead.length + chunk.length - at + header) / CHANNEL_PACKET) * CHANNEL_PACKET - header);
+        if (size <= 0) break;
+        await this.#room();
+        const take = size - lead.length;
+        consumed = this.#issue(handle, chunk.subarray(at, at + take), lead);
+        at += take;
+        lead = EMPTY;
+      }
+      // Less than a packet is left (after a lead no WRITE took, still in place): it is copied
+      // aside and waits for the next chunk.
+      this.#carry.set(chunk.subarray(at), lead.length);
+      this.#carried = lead.length + chunk.length - at;
     }
     // The channel holds views of `chunk` until then; the producer may reuse it afterwards.
     await consumed;
     if (this.#failure !== undefined) throw this.#failure;
+    // A producer with more at hand writes again before the next timer turn; one that pauses gets
+    // the bytes set aside sent then.
+    if (this.#carried > 0) this.#flushTimer = setTimeout(() => this.#flushCarry(), 0);
+  }
+
+  /** Waits until fewer than `concurrency` WRITEs are in flight; throws the first failure. */
+  async #room(): Promise<void> {
+    while (this.#inFlight.length >= this.#options.concurrency) await this.#inFlight.shift();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Sends `lead` then `data` as one WRITE at the current offset. */
+  #issue(handle: Uint8Array, data: Uint8Array, lead: Uint8Array): Promise<void> {
+    const sent = this.#link.write(handle, this.#offset, data, lead);
+    this.#offset += lead.length + data.length;
+    this.#inFlight.push(sent.response.then((reply) => expectOk(reply, this.#path)).catch((error: unknown) => void (this.#failure ??= error)));
+    return sent.consumed;
+  }
+
+  /** The producer paused (or closes): the bytes set aside go out as a WRITE of their own. */
+  #flushCarry(): void {
+    this.#cancelFlush();
+    if (this.#carried === 0 || this.#failure !== undefined) return;
+    // Past the concurrency bound by at most this one WRITE of less than a packet (copied by the link).
+    this.#issue(this.#handle!, this.#carry.subarray(0, this.#carried), EMPTY);
+    this.#carried = 0;
+  }
+
+  #cancelFlush(): void {
+    if (this.#flushTimer === undefined) return;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
   }
 
   async close(): Promise<void> {
     this.#handle ??= await this.#open();
+    this.#flushCarry();
     await Promise.all(this.#inFlight.splice(0));
     const closed = this.#link.request(M.Close, { handle: this.#handle });
     if (this.#failure !== undefined) {
@@ -98,6 +161,8 @@ class WritePipeline {
   }
 
   async abort(): Promise<void> {
+    this.#cancelFlush();
+    this.#carried = 0;
     await Promise.all(this.#inFlight.splice(0));
     if (this.#handle !== undefined) await this.#link.request(M.Close, { handle: this.#handle }).catch(noop);
   }
