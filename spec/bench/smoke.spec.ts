@@ -44,7 +44,8 @@ describe('benchmark smoke run', () => {
     const table = formatTable(results);
     expect(table).toContain('aes256-gcm client→server 256 KiB');
     expect(table).toContain("session setup with ssh2's kex (curve25519-sha256), median of 2 (ms)");
-    expect(table).toContain('CPU ms, both ends');
+    expect(table).toContain('CPU ms per setup, both ends');
+    expect(table).toContain('CPU ms for the 20 opens, both ends');
   });
 
   it('reports a cipher a peer lacks as unsupported, without a figure, and skips peers not selected', async () => {
