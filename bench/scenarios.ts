@@ -18,6 +18,12 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/** Milliseconds of CPU (user + system, every thread of this process) since `since`. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1000;
+}
+
 /** 256 MiB (or `options.bytes`) through one channel, after a warm-up of 1/16 of it on the same channel. */
 export async function measureThroughput(
   peer: Peer,
@@ -45,19 +51,30 @@ export async function measureThroughput(
 /** Median over `samples` fresh sessions of connect + key exchange + authentication + first channel open. */
 export async function measureSetup(peer: Peer, server: PeerServer, options: { samples: number; cipher: string }): Promise<SetupResult> {
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let kex = '';
   // One untimed session first: module loading and JIT belong to no sample.
   for (let i = -1; i < options.samples; i++) {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const link = await server.connect(options.cipher);
     const pair = await link.openChannel();
     const elapsed = performance.now() - start;
     if (i >= 0) times.push(elapsed);
+    if (i >= 0) cpuTimes.push(cpuMs(cpu));
     kex = link.kex;
     await pair.close();
     await link.close();
   }
-  return { scenario: 'setup', peer: peer.name, kex, samples: times.length, medianMs: median(times), minMs: Math.min(...times) };
+  return {
+    scenario: 'setup',
+    peer: peer.name,
+    kex,
+    samples: times.length,
+    medianMs: median(times),
+    minMs: Math.min(...times),
+    medianCpuMs: median(cpuTimes),
+  };
 }
 
 /**
@@ -92,9 +109,11 @@ export async function measureChannels(peer: Peer, server: PeerServer, options: {
     await (await link.openChannel()).close();
     collectGarbage();
     const before = process.memoryUsage();
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const pairs = await Promise.all(Array.from({ length: options.count }, () => link.openChannel()));
     const openMs = performance.now() - start;
+    const openCpuMs = cpuMs(cpu);
     collectGarbage();
     const after = process.memoryUsage();
     await Promise.all(pairs.map((p) => p.close()));
@@ -103,6 +122,7 @@ export async function measureChannels(peer: Peer, server: PeerServer, options: {
       peer: peer.name,
       count: options.count,
       openMs,
+      openCpuMs,
       heapBytesPerChannel: (after.heapUsed - before.heapUsed) / options.count,
       rssBytesPerChannel: (after.rss - before.rss) / options.count,
     };

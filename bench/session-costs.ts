@@ -38,8 +38,8 @@ try {
       const opened = await measureChannels(peer, servers.get(peer)!, { count, cipher });
       channels.set(peer, [...(channels.get(peer) ?? []), opened]);
       console.error(
-        `round ${round} ${peer.name}: setup ${setup.medianMs.toFixed(2)} ms (${setup.kex}), ` +
-          `${count} channels ${opened.openMs.toFixed(0)} ms, ${(opened.heapBytesPerChannel / 1024).toFixed(2)} KiB heap each`,
+        `round ${round} ${peer.name}: setup ${setup.medianMs.toFixed(2)} ms, ${setup.medianCpuMs.toFixed(2)} CPU ms (${setup.kex}), ` +
+          `${count} channels ${opened.openMs.toFixed(0)} ms, ${opened.openCpuMs.toFixed(0)} CPU ms, ${(opened.heapBytesPerChannel / 1024).toFixed(2)} KiB heap each`,
       );
     }
   }
@@ -48,9 +48,11 @@ try {
 }
 
 const base = peers[0]!;
-const summary = (peer: Peer): { setup: number; open: number; heap: number } => ({
+const summary = (peer: Peer): { setup: number; setupCpu: number; open: number; openCpu: number; heap: number } => ({
   setup: median(setups.get(peer)!.map((s) => s.medianMs)),
+  setupCpu: median(setups.get(peer)!.map((s) => s.medianCpuMs)),
   open: median(channels.get(peer)!.map((c) => c.openMs)),
+  openCpu: median(channels.get(peer)!.map((c) => c.openCpuMs)),
   heap: median(channels.get(peer)!.map((c) => c.heapBytesPerChannel)) / 1024,
 });
 const ours = summary(base);
@@ -59,7 +61,7 @@ for (const peer of peers) {
   // How many times this peer's figure ssh-streams takes: above 1, ssh-streams is slower.
   const ratio = (theirs: number, ours: number): string => (peer === base ? '' : ` (${base.name} ${(ours / theirs).toFixed(2)}x)`);
   console.log(
-    `${peer.name.padEnd(14)} setup ${s.setup.toFixed(2)} ms${ratio(s.setup, ours.setup)}  ` +
-      `open ${count}: ${s.open.toFixed(0)} ms${ratio(s.open, ours.open)}  heap/channel ${s.heap.toFixed(2)} KiB  [${setups.get(peer)![0]!.kex}]`,
+    `${peer.name.padEnd(14)} setup ${s.setup.toFixed(2)} ms${ratio(s.setup, ours.setup)}, CPU ${s.setupCpu.toFixed(2)} ms${ratio(s.setupCpu, ours.setupCpu)}  ` +
+      `open ${count}: ${s.open.toFixed(0)} ms${ratio(s.open, ours.open)}, CPU ${s.openCpu.toFixed(0)} ms${ratio(s.openCpu, ours.openCpu)}  heap/channel ${s.heap.toFixed(2)} KiB  [${setups.get(peer)![0]!.kex}]`,
   );
 }

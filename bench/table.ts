@@ -24,8 +24,10 @@ export function formatTable(results: readonly BenchResult[]): string {
       const s = r as SetupResult;
       if (s.pinnedKex) {
         cell(`session setup with ssh2's kex (${s.kex.replace(/@.*$/, '')}), median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
+        cell(`  CPU ms per setup, both ends, with ${s.kex.replace(/@.*$/, '')}`, s.peer, s.medianCpuMs.toFixed(1));
       } else {
         cell(`session setup, median of ${s.samples} (ms)`, s.peer, s.medianMs.toFixed(1));
+        cell('  CPU ms per setup, both ends', s.peer, s.medianCpuMs.toFixed(1));
         cell('  key exchange used', s.peer, s.kex);
       }
     } else if (r.scenario === 'sftp') {
@@ -44,6 +46,7 @@ export function formatTable(results: readonly BenchResult[]): string {
     } else {
       const c = r as ChannelsResult;
       cell(`open ${c.count} channels at once (ms)`, c.peer, c.openMs.toFixed(0));
+      cell(`  CPU ms for the ${c.count} opens, both ends`, c.peer, c.openCpuMs.toFixed(0));
       cell('  heap per channel, both ends (KiB)', c.peer, (c.heapBytesPerChannel / 1024).toFixed(1));
       cell('  RSS per channel, both ends (KiB)', c.peer, (c.rssBytesPerChannel / 1024).toFixed(1));
     }

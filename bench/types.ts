@@ -67,6 +67,8 @@ export interface SetupResult {
   readonly samples: number;
   readonly medianMs: number;
   readonly minMs: number;
+  /** Median CPU time of the process (both ends, every thread) per setup: steadier than wall time on a busy machine. */
+  readonly medianCpuMs: number;
   /** True for the row measured with the key exchange pinned to `comparisonKex` (scenarios.ts). */
   readonly pinnedKex?: boolean;
 }
@@ -78,6 +80,8 @@ export interface ChannelsResult {
   readonly count: number;
   /** From the first open to the last one accepted by the server. */
   readonly openMs: number;
+  /** CPU time of the process (both ends, every thread) over the same span. */
+  readonly openCpuMs: number;
   /** Heap growth (after GC) of client and server ends together, divided by `count`. */
   readonly heapBytesPerChannel: number;
   /** RSS growth divided by `count` (coarse: the allocator keeps pages it once used). */

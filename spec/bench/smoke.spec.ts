@@ -30,13 +30,22 @@ describe('benchmark smoke run', () => {
       expect(r.mbPerSecond).toBeGreaterThan(0);
       expect(r.runs).toHaveLength(2);
     }
-    const setup = results.find((r): r is SetupResult => r.scenario === 'setup')!;
+    const [setup, pinned, ...more] = results.filter((r): r is SetupResult => r.scenario === 'setup');
+    expect(more).toEqual([]);
     expect(setup).toMatchObject({ peer: 'ssh-streams', samples: 2, kex: 'mlkem768x25519-sha256' });
-    expect(setup.minMs).toBeLessThanOrEqual(setup.medianMs);
+    expect(setup!.pinnedKex).toBeUndefined();
+    expect(setup!.minMs).toBeLessThanOrEqual(setup!.medianMs);
+    expect(setup!.medianCpuMs).toBeGreaterThan(0);
+    expect(pinned).toMatchObject({ peer: 'ssh-streams', samples: 2, kex: 'curve25519-sha256', pinnedKex: true });
     const channels = results.find((r): r is ChannelsResult => r.scenario === 'channels')!;
     expect(channels).toMatchObject({ peer: 'ssh-streams', count: 20 });
     expect(Number.isFinite(channels.heapBytesPerChannel)).toBe(true);
-    expect(formatTable(results)).toContain('aes256-gcm client→server 256 KiB');
+    expect(channels.openCpuMs).toBeGreaterThan(0);
+    const table = formatTable(results);
+    expect(table).toContain('aes256-gcm client→server 256 KiB');
+    expect(table).toContain("session setup with ssh2's kex (curve25519-sha256), median of 2 (ms)");
+    expect(table).toContain('CPU ms per setup, both ends');
+    expect(table).toContain('CPU ms for the 20 opens, both ends');
   });
 
   it('reports a cipher a peer lacks as unsupported, without a figure, and skips peers not selected', async () => {
