@@ -6,17 +6,14 @@
  * its own socket adapter), ssh2 with its native addon, ssh2 with the addon refused, and OpenSSH's
  * `ssh` (its connect time taken off; the ceiling). Medians of `rounds`.
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort, makeBenchDir, startBenchSshd, type SftpBenchDir } from './sftp-fixtures.js';
 import { payload } from './mailbox.js';
 import type { SshdResult } from './types.js';
 import { median } from './median.js';
 import { closeServer, readFromPort, type Direction, type SshdClient, type Targets, type nodeClients } from './sshd-client.js';
-import type { ChildReply } from './sshd-child.js';
+import { forkBenchChild, removeBundledChildren } from './child-process.js';
 
 const CHUNK = 64 * 1024;
 
@@ -40,49 +37,10 @@ async function startTarget(bytes: number): Promise<{ port: number; close(): Prom
   return { port: (server.address() as { port: number }).port, close: () => closeServer(server) };
 }
 
-/**
- * The child's script: the sibling sshd-child.js when running built, else (the spec runs the
- * TypeScript sources) that file bundled once by esbuild next to node_modules, so that its
- * package imports resolve.
- */
-let bundledChild: string | undefined;
-async function childScript(): Promise<string> {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'sshd-child.js');
-  const outfile = join(dirname(here), '..', 'node_modules', '.cache', 'ssh-streams-bench', `sshd-child-${process.pid}.mjs`);
-  bundledChild = outfile;
-  if (!existsSync(outfile)) {
-    const { build } = await import('esbuild');
-    await build({ entryPoints: [join(dirname(here), 'sshd-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'silent' });
-  }
-  return outfile;
-}
-
-/**
- * A Node client in a child process of its own (bench/sshd-child.ts): connected once per cipher,
- * warmed up there, then driven transfer by transfer over the IPC channel.
- */
+/** A Node client in a child process of its own (bench/sshd-child.ts), connected once per cipher. */
 async function forkedClient(name: keyof typeof nodeClients, bench: SftpBenchDir, port: number, cipher: string): Promise<SshdClient> {
-  const child = fork(await childScript(), [name, bench.clientKey, String(port), cipher], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`sshd client ${name} exited with ${code}`))));
-  exited.catch(() => {});
-  const reply = (): Promise<ChildReply> => Promise.race([new Promise<ChildReply>((resolve) => child.once('message', (m) => resolve(m as ChildReply))), exited]);
-  const answer = async (): Promise<number> => {
-    const m = await reply();
-    if ('error' in m) throw new Error(`sshd client ${name}: ${m.error}`);
-    return m.seconds;
-  };
-  await answer();
-  return {
-    async transfer(direction, bytes, targets) {
-      child.send({ direction, bytes, targets });
-      return answer();
-    },
-    async close() {
-      child.send({ close: true });
-      await exited.catch(() => {});
-    },
-  };
+  const child = await forkBenchChild('sshd-child', [name, bench.clientKey, String(port), cipher]);
+  return { transfer: (direction, bytes, targets) => child.request<number>({ direction, bytes, targets }), close: () => child.close() };
 }
 
 /**
@@ -195,7 +153,7 @@ export async function runSshdBench(options: {
     await empty.close();
     await sshd.stop();
     bench.close();
-    if (bundledChild !== undefined) rmSync(bundledChild, { force: true });
+    removeBundledChildren();
   }
   return results;
 }
