@@ -11,12 +11,17 @@ import { forkBenchChild } from './child-process.js';
 
 const directions: readonly Direction[] = ['client-to-server', 'server-to-client'];
 
-/** A full collection, so heap figures compare live objects only. */
+let exposedGc: (() => void) | undefined;
+
+/** A full collection, so heap figures compare live objects only (one context made for it, once). */
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) return gc();
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  if (exposedGc === undefined) {
+    setFlagsFromString('--expose-gc');
+    exposedGc = runInNewContext('gc') as () => void;
+  }
+  exposedGc();
 }
 
 /** Milliseconds of CPU (user + system, every thread of this process) since `since`. */
