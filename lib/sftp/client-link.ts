@@ -20,6 +20,8 @@ const noop = (): void => {};
  */
 export const CHANNEL_PACKET = 32 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Spare first-packet buffers kept (512 KiB): as many as an upload's default WRITEs in flight. */
+const MAX_SPARE = 16;
 
 /** draft-02 §6.4: bytes in front of a WRITE's data (length, type, id, handle, offset, data length). */
 export function writeHeaderLength(handle: Uint8Array): number {
@@ -46,6 +48,8 @@ export class ClientLink {
   readonly #tracker = new RequestTracker<SftpPayload>();
   /** READs waiting whose DATA may come split (see `read`); every other request gets one buffer. */
   readonly #splitReads = new Set<number>();
+  /** Full first-packet buffers of WRITEs, back from the channel, for the next WRITEs. */
+  readonly #spare: Uint8Array[] = [];
   #version: ((payload: Uint8Array) => void) | undefined;
   #ended: SftpError | undefined;
 
@@ -121,7 +125,9 @@ export class ClientLink {
     const length = lead.length + data.length;
     const header = writeHeaderLength(handle);
     const first = Math.min(length, CHANNEL_PACKET - header);
-    const packet = new Uint8Array(header + first);
+    // A full first packet reuses a spare buffer: every byte of it is written below.
+    const full = header + first === CHANNEL_PACKET;
+    const packet = (full ? this.#spare.pop() : undefined) ?? new Uint8Array(header + first);
     const view = new DataView(packet.buffer);
     view.setUint32(0, header - 4 + length);
     packet[4] = SftpPacketType.write;
@@ -135,7 +141,9 @@ export class ClientLink {
     const fromLead = Math.min(lead.length, first);
     packet.set(lead.subarray(0, fromLead), header);
     packet.set(data.subarray(0, first - fromLead), header + fromLead);
-    void this.#send(packet);
+    const sent = this.#send(packet);
+    // The channel has copied the bytes once its write resolved: the buffer is free again.
+    if (full) void sent.then(() => this.#spare.length < MAX_SPARE && this.#spare.push(packet));
     let consumed: Promise<void> | undefined;
     if (fromLead < lead.length) consumed = this.#send(lead.subarray(fromLead));
     if (first - fromLead < data.length) consumed = this.#send(data.subarray(first - fromLead));
