@@ -111,11 +111,12 @@ export class ClientLink {
    * first bytes go out in one small buffer, the rest as views, so the file's bytes are copied once
    * (into the channel's packets), not twice.
    * @returns the answer, and `consumed`, which settles once the channel holds no view of `data` or
-   *   `lead` (the caller may then reuse their buffers); the bytes that fit the first packet, so a
-   *   `lead` shorter than a packet less the header, are copied before `write` returns
+   *   `lead` (the caller may then reuse their buffers); undefined when no view was handed on: the
+   *   bytes that fit the first packet (so a `lead` shorter than a packet less the header, and a
+   *   whole WRITE that small) are copied before `write` returns
    */
-  write(handle: Uint8Array, offset: number, data: Uint8Array, lead: Uint8Array = EMPTY): { response: Promise<Uint8Array>; consumed: Promise<void> } {
-    if (this.#ended !== undefined) return { response: Promise.reject(this.#ended), consumed: Promise.resolve() };
+  write(handle: Uint8Array, offset: number, data: Uint8Array, lead: Uint8Array = EMPTY): { response: Promise<Uint8Array>; consumed: Promise<void> | undefined } {
+    if (this.#ended !== undefined) return { response: Promise.reject(this.#ended), consumed: undefined };
     const { id, response } = this.#tracker.issue();
     const length = lead.length + data.length;
     const header = writeHeaderLength(handle);
@@ -134,7 +135,8 @@ export class ClientLink {
     const fromLead = Math.min(lead.length, first);
     packet.set(lead.subarray(0, fromLead), header);
     packet.set(data.subarray(0, first - fromLead), header + fromLead);
-    let consumed = this.#send(packet);
+    void this.#send(packet);
+    let consumed: Promise<void> | undefined;
     if (fromLead < lead.length) consumed = this.#send(lead.subarray(fromLead));
     if (first - fromLead < data.length) consumed = this.#send(data.subarray(first - fromLead));
     return { response: response as Promise<Uint8Array>, consumed };

@@ -90,7 +90,7 @@ class WritePipeline {
     if (largest <= 0) {
       for (let at = 0; at < chunk.length; at += this.#options.chunkSize) {
         await this.#room();
-        consumed = this.#issue(handle, chunk.subarray(at, at + this.#options.chunkSize), EMPTY);
+        consumed = this.#issue(handle, chunk.subarray(at, at + this.#options.chunkSize), EMPTY) ?? consumed;
       }
     } else {
       // ClientLink.write copies a lead shorter than a packet before returning: the carry buffer is
@@ -102,7 +102,7 @@ class WritePipeline {
         if (size <= 0) break;
         await this.#room();
         const take = size - lead.length;
-        consumed = this.#issue(handle, chunk.subarray(at, at + take), lead);
+        consumed = this.#issue(handle, chunk.subarray(at, at + take), lead) ?? consumed;
         at += take;
         lead = EMPTY;
       }
@@ -111,7 +111,9 @@ class WritePipeline {
       this.#carry.set(chunk.subarray(at), lead.length);
       this.#carried = lead.length + chunk.length - at;
     }
-    // The channel holds views of `chunk` until then; the producer may reuse it afterwards.
+    // The channel holds views of `chunk` until its last view is sent (channel writes go in order);
+    // the producer may reuse it afterwards. A WRITE copied whole is not waited for: the requests in
+    // flight bound those.
     await consumed;
     if (this.#failure !== undefined) throw this.#failure;
     // A producer with more at hand writes again before the next timer turn; one that pauses gets
@@ -125,8 +127,8 @@ class WritePipeline {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Sends `lead` then `data` as one WRITE at the current offset. */
-  #issue(handle: Uint8Array, data: Uint8Array, lead: Uint8Array): Promise<void> {
+  /** Sends `lead` then `data` as one WRITE at the current offset; see ClientLink.write for `consumed`. */
+  #issue(handle: Uint8Array, data: Uint8Array, lead: Uint8Array): Promise<void> | undefined {
     const sent = this.#link.write(handle, this.#offset, data, lead);
     this.#offset += lead.length + data.length;
     this.#inFlight.push(sent.response.then((reply) => expectOk(reply, this.#path)).catch((error: unknown) => void (this.#failure ??= error)));
