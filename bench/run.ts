@@ -18,11 +18,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBenchmark } from './scenarios.js';
+import { childRunner, runBenchmark } from './scenarios.js';
 import { formatTable } from './table.js';
-import { sshStreamsPeer } from './peers/ssh-streams.js';
-import { ssh2HasNativeAddon, ssh2NoAddonPeer, ssh2Peer } from './peers/ssh2.js';
-import { devTunnelsPeer } from './peers/dev-tunnels-ssh.js';
+import { ssh2HasNativeAddon } from './peers/ssh2.js';
+import { allPeers } from './peers/all.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -56,7 +55,7 @@ const options: BenchOptions = {
   log: (line) => console.error(line),
 };
 
-const peers = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
+const peers = allPeers;
 const sections = ['sftp', 'sshd', 'browser'];
 const unknown = options.only.filter((name) => !sections.includes(name) && !peers.some((p) => p.name === name));
 if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, ${sections.join(', ')}`);
@@ -65,7 +64,7 @@ const onlySections = options.only.length > 0 && options.only.every((name) => sec
 const wants = (section: string, off: string, env: string): boolean =>
   option(off, env) === undefined && (options.only.length === 0 || options.only.includes(section));
 const onlyPeers = options.only.filter((name) => !sections.includes(name));
-const results: BenchResult[] = onlySections ? [] : await runBenchmark(peers, { ...options, only: onlyPeers });
+const results: BenchResult[] = onlySections ? [] : await runBenchmark(peers, { ...options, only: onlyPeers }, childRunner);
 if (wants('sshd', 'no-sshd', 'BENCH_NO_SSHD')) {
   const clients = (option('sshd-clients', 'BENCH_SSHD_CLIENTS') ?? '').split(',').filter(Boolean);
   const { runSshdBench } = await import('./sshd.js');
@@ -88,7 +87,7 @@ const environment = {
   platform: `${process.platform} ${process.arch}`,
   cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
   ssh2NativeAddon: ssh2HasNativeAddon(),
-  arrangement: 'each library: client and server in one process, 127.0.0.1 TCP',
+  arrangement: 'each library in a child process of its own, its client and server together, 127.0.0.1 TCP',
 };
 console.log(formatTable(results));
 console.log(`\nNode ${environment.node}, ${environment.cpu}; ssh2 native addon: ${environment.ssh2NativeAddon ? 'yes' : 'no'}`);

@@ -1,5 +1,5 @@
 /**
- * The three measurements of `npm run bench`, run peer by peer in one process: single-channel
+ * The three measurements of `npm run bench`, run peer by peer: single-channel
  * bulk throughput per cipher and direction, session setup time (connect + kex + auth + first
  * channel), and many concurrent channels on one session (open time, memory per channel).
  */
@@ -7,15 +7,21 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BenchOptions, BenchResult, ChannelsResult, Direction, Peer, PeerServer, SetupResult, ThroughputResult } from './types.js';
 import { median } from './median.js';
+import { forkBenchChild } from './child-process.js';
 
 const directions: readonly Direction[] = ['client-to-server', 'server-to-client'];
 
-/** A full collection, so heap figures compare live objects only. */
+let exposedGc: (() => void) | undefined;
+
+/** A full collection, so heap figures compare live objects only (one context made for it, once). */
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) return gc();
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  if (exposedGc === undefined) {
+    setFlagsFromString('--expose-gc');
+    exposedGc = runInNewContext('gc') as () => void;
+  }
+  exposedGc();
 }
 
 /** Milliseconds of CPU (user + system, every thread of this process) since `since`. */
@@ -139,55 +145,108 @@ function summarise(runs: readonly ThroughputResult[]): ThroughputResult {
   return { ...first, seconds: median(runs.map((r) => r.seconds!)), mbPerSecond: median(rates), runs: rates };
 }
 
+/** One peer's measurements, run in this process or in a child process of its own. */
+export interface PeerRunner {
+  readonly name: string;
+  throughput(options: Pick<BenchOptions, 'bytes' | 'chunkSize'> & { cipher: string; direction: Direction }): Promise<ThroughputResult>;
+  setup(options: { samples: number; cipher: string }): Promise<SetupResult>;
+  setupWithKex(kex: string, options: { samples: number; cipher: string }): Promise<SetupResult | undefined>;
+  channels(options: { count: number; cipher: string }): Promise<ChannelsResult>;
+  close(): Promise<void>;
+}
+
+/** A runner in this process: `peer`'s server started here, a full collection after each measurement. */
+export async function localRunner(peer: Peer): Promise<PeerRunner> {
+  const server = await peer.start();
+  const thenCollect = async <T>(result: Promise<T>): Promise<T> => {
+    const value = await result;
+    collectGarbage();
+    return value;
+  };
+  return {
+    name: peer.name,
+    throughput: (options) => thenCollect(measureThroughput(peer, server, options)),
+    setup: (options) => thenCollect(measureSetup(peer, server, options)),
+    setupWithKex: (kex, options) => thenCollect(measureSetupWithKex(peer, kex, options)),
+    channels: (options) => thenCollect(measureChannels(peer, server, options)),
+    close: () => server.close(),
+  };
+}
+
+/** A measurement asked of a runner in a child process (bench/peer-child.ts). */
+export type RunnerRequest =
+  | { kind: 'throughput'; options: Parameters<PeerRunner['throughput']>[0] }
+  | { kind: 'setup'; options: Parameters<PeerRunner['setup']>[0] }
+  | { kind: 'setupWithKex'; kex: string; options: Parameters<PeerRunner['setupWithKex']>[1] }
+  | { kind: 'channels'; options: Parameters<PeerRunner['channels']>[0] };
+
 /**
- * Runs every scenario for every selected peer. Throughput rounds are interleaved across peers
- * (round 1 of every peer, then round 2, ...) so that a busy moment on the machine does not land
- * on one peer only; setup and channel scenarios then run peer by peer.
+ * A runner in a child process of its own (bench/peer-child.ts), as an application runs one
+ * library: the collector's schedule then follows this library alone.
  */
-export async function runBenchmark(peers: readonly Peer[], options: BenchOptions): Promise<BenchResult[]> {
+export async function childRunner(peer: Peer): Promise<PeerRunner> {
+  const child = await forkBenchChild('peer-child', [peer.name]);
+  const ask = <T>(request: RunnerRequest): Promise<T> => child.request<T>(request);
+  return {
+    name: peer.name,
+    throughput: (options) => ask({ kind: 'throughput', options }),
+    setup: (options) => ask({ kind: 'setup', options }),
+    setupWithKex: async (kex, options) => (await ask<SetupResult | null>({ kind: 'setupWithKex', kex, options })) ?? undefined,
+    channels: (options) => ask({ kind: 'channels', options }),
+    close: () => child.close(),
+  };
+}
+
+/**
+ * Runs every scenario for every selected peer, each through the runner `run` makes for it (in
+ * this process by default; `npm run bench` gives each library a child process of its own).
+ * Throughput rounds are interleaved across peers (round 1 of every peer, then round 2, ...) so
+ * that a busy moment on the machine does not land on one peer only; setup and channel scenarios
+ * then run peer by peer.
+ */
+export async function runBenchmark(
+  peers: readonly Peer[],
+  options: BenchOptions,
+  run: (peer: Peer) => Promise<PeerRunner> = localRunner,
+): Promise<BenchResult[]> {
   const log = options.log ?? (() => {});
   const selected = options.only.length > 0 ? peers.filter((p) => options.only.includes(p.name)) : peers;
   const setupCipher = options.ciphers[0]!;
-  const servers = new Map<Peer, PeerServer>();
+  const runners: PeerRunner[] = [];
   const runs = new Map<string, ThroughputResult[]>();
   const results: BenchResult[] = [];
   try {
-    for (const peer of selected) servers.set(peer, await peer.start());
+    for (const peer of selected) runners.push(await run(peer));
     for (let round = 1; round <= options.rounds; round++) {
       for (const cipher of options.ciphers) {
         for (const direction of directions) {
-          for (const peer of selected) {
-            const result = await measureThroughput(peer, servers.get(peer)!, { cipher, direction, bytes: options.bytes, chunkSize: options.chunkSize });
-            const key = `${peer.name} ${cipher} ${direction}`;
+          for (const runner of runners) {
+            const result = await runner.throughput({ cipher, direction, bytes: options.bytes, chunkSize: options.chunkSize });
+            const key = `${runner.name} ${cipher} ${direction}`;
             runs.set(key, [...(runs.get(key) ?? []), result]);
             log(`round ${round} ${key}: ${result.supported ? `${result.mbPerSecond!.toFixed(0)} MB/s` : 'not supported'}`);
-            collectGarbage();
           }
         }
       }
     }
-    for (const peer of selected) {
+    for (const runner of runners) {
       for (const cipher of options.ciphers) {
-        for (const direction of directions) results.push(summarise(runs.get(`${peer.name} ${cipher} ${direction}`)!));
+        for (const direction of directions) results.push(summarise(runs.get(`${runner.name} ${cipher} ${direction}`)!));
       }
-      const server = servers.get(peer)!;
-      const setup = await measureSetup(peer, server, { samples: options.setupSamples, cipher: setupCipher });
-      log(`${peer.name} setup: ${setup.medianMs.toFixed(1)} ms median (${setup.kex})`);
+      const setup = await runner.setup({ samples: options.setupSamples, cipher: setupCipher });
+      log(`${runner.name} setup: ${setup.medianMs.toFixed(1)} ms median (${setup.kex})`);
       results.push(setup);
-      collectGarbage();
-      const pinned = await measureSetupWithKex(peer, comparisonKex, { samples: options.setupSamples, cipher: setupCipher });
+      const pinned = await runner.setupWithKex(comparisonKex, { samples: options.setupSamples, cipher: setupCipher });
       if (pinned !== undefined) {
-        log(`${peer.name} setup with ${comparisonKex}: ${pinned.medianMs.toFixed(1)} ms median (${pinned.kex})`);
+        log(`${runner.name} setup with ${comparisonKex}: ${pinned.medianMs.toFixed(1)} ms median (${pinned.kex})`);
         results.push(pinned);
       }
-      collectGarbage();
-      const channels = await measureChannels(peer, server, { count: options.channels, cipher: setupCipher });
-      log(`${peer.name} ${channels.count} channels: ${channels.openMs.toFixed(0)} ms, ${(channels.heapBytesPerChannel / 1024).toFixed(1)} KiB heap each`);
+      const channels = await runner.channels({ count: options.channels, cipher: setupCipher });
+      log(`${runner.name} ${channels.count} channels: ${channels.openMs.toFixed(0)} ms, ${(channels.heapBytesPerChannel / 1024).toFixed(1)} KiB heap each`);
       results.push(channels);
-      collectGarbage();
     }
   } finally {
-    for (const server of servers.values()) await server.close();
+    for (const runner of runners) await runner.close();
   }
   return results;
 }

@@ -4,7 +4,7 @@
  * our TcpServer serving serveSftp, and OpenSSH's `sftp` client timed in batch mode.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,19 +112,38 @@ export async function startOurSftpServer(bench: SftpBenchDir, root: string): Pro
 }
 
 /**
- * Runs OpenSSH's `sftp -b -` with `commands`; resolves with the wall time in seconds.
- * @throws Error with sftp's output when it fails
+ * Runs OpenSSH's `sftp -b -` with `commands`; resolves with the seconds from the moment the file
+ * `created` (a name in bench.dir that the batch creates: the local file of a `get`, the remote one
+ * of a `put`) appears until sftp exits, so connecting and authenticating are not counted; without
+ * `created`, the whole run.
+ * @throws Error with sftp's output when it fails, or when `created` never appeared
  */
-export function timeSftpBatch(bench: SftpBenchDir, port: number, commands: string[]): Promise<number> {
+export function timeSftpBatch(bench: SftpBenchDir, port: number, commands: string[], created?: string): Promise<number> {
   const args = ['-F', '/dev/null', '-q', '-P', String(port), '-i', bench.clientKey, '-b', '-'];
   for (const setting of ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'BatchMode=yes', 'IdentitiesOnly=yes', `Ciphers=${SFTP_BENCH_CIPHER}`]) args.push('-o', setting);
   args.push('root@127.0.0.1');
-  const start = performance.now();
+  let start = performance.now();
+  let appeared = created === undefined;
+  // inotify on the directory: the first event naming the file is its creation (the file is absent before).
+  const watcher =
+    created === undefined
+      ? undefined
+      : watch(bench.dir, (_event, name) => {
+          if (appeared || name !== created) return;
+          appeared = true;
+          start = performance.now();
+        });
   const child = spawn('/usr/bin/sftp', args, { stdio: ['pipe', 'ignore', 'pipe'], cwd: bench.dir });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   child.stdin!.end(commands.join('\n') + '\n');
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`sftp exited with ${code}: ${stderr}`))));
+    child.once('exit', (code) => {
+      const end = performance.now();
+      watcher?.close();
+      if (code !== 0) reject(new Error(`sftp exited with ${code}: ${stderr}`));
+      else if (!appeared) reject(new Error(`sftp never created ${created} in ${bench.dir}`));
+      else resolve((end - start) / 1000);
+    });
   });
 }

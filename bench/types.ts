@@ -91,7 +91,7 @@ export interface ChannelsResult {
 /** A 256 MiB file through SFTP: one client against one server, one direction (bench/sftp.ts). */
 export interface SftpResult {
   readonly scenario: 'sftp';
-  /** The SFTP client: ssh-streams, ssh2 (fastGet/fastPut) or openssh (`sftp -b`, connect time taken off). */
+  /** The SFTP client: ssh-streams, ssh2 (fastGet/fastPut) or openssh (`sftp -b`, timed from its target file's creation). */
   readonly peer: string;
   /** The SFTP server: OpenSSH's sftp-server behind sshd, or ssh-streams' serveSftp. */
   readonly server: 'sftp-server' | 'ssh-streams';

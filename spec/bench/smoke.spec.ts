@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBenchmark } from '../../bench/scenarios.js';
+import { childRunner, runBenchmark } from '../../bench/scenarios.js';
+import { removeBundledChildren } from '../../bench/child-process.js';
 import { formatTable } from '../../bench/table.js';
 import { sshStreamsPeer } from '../../bench/peers/ssh-streams.js';
 import { ssh2HasNativeAddon, ssh2NoAddonPeer } from '../../bench/peers/ssh2.js';
@@ -75,4 +76,28 @@ describe('benchmark smoke run', () => {
     for (const r of throughput) expect(r).toMatchObject({ peer: 'ssh2-no-addon', supported: true });
     expect(ssh2HasNativeAddon()).toBe(before);
   });
+
+  it('runs each library in a child process of its own when given childRunner, with the same result shape', async () => {
+    try {
+      const results = await runBenchmark([sshStreamsPeer, ssh2NoAddonPeer], { ...tiny, rounds: 1, ciphers: ['aes256-gcm@openssh.com'], setupSamples: 1, channels: 5 }, childRunner);
+      const throughput = results.filter((r): r is ThroughputResult => r.scenario === 'throughput');
+      expect(throughput.map((r) => [r.peer, r.direction])).toEqual([
+        ['ssh-streams', 'client-to-server'],
+        ['ssh-streams', 'server-to-client'],
+        ['ssh2-no-addon', 'client-to-server'],
+        ['ssh2-no-addon', 'server-to-client'],
+      ]);
+      for (const r of throughput) expect(r.mbPerSecond).toBeGreaterThan(0);
+      const setups = results.filter((r): r is SetupResult => r.scenario === 'setup');
+      expect(setups.map((r) => [r.peer, r.kex])).toEqual([
+        ['ssh-streams', 'mlkem768x25519-sha256'],
+        ['ssh-streams', 'curve25519-sha256'],
+        ['ssh2-no-addon', 'curve25519-sha256@libssh.org'],
+        ['ssh2-no-addon', 'curve25519-sha256'],
+      ]);
+      expect(results.filter((r) => r.scenario === 'channels').map((r) => r.peer)).toEqual(['ssh-streams', 'ssh2-no-addon']);
+    } finally {
+      removeBundledChildren();
+    }
+  }, 60_000);
 });
