@@ -213,7 +213,7 @@ export abstract class SshSession {
     const connected = this.#connection;
     return {
       [Symbol.asyncIterator](): AsyncIterator<Channel> {
-        if (connected) return connected.channelIterator();
+        if (connected) return connected.channels[Symbol.asyncIterator]();
         let inner: AsyncIterator<Channel> | undefined;
         let ended = false;
         const finished: IteratorResult<Channel> = { done: true, value: undefined };
@@ -221,7 +221,7 @@ export abstract class SshSession {
           next: async () => {
             if (ended) return finished;
             try {
-              inner ??= (await ready).channelIterator();
+              inner ??= (await ready).channels[Symbol.asyncIterator]();
             } catch {
               ended = true;
               return finished;

@@ -52,6 +52,29 @@ describe('ClientSession', () => {
     await expect(server.closed).resolves.toMatchObject({ initiatedBy: 'remote' });
   });
 
+  it('iterates channels started before authentication, and ends the loop when the session closes without it', async () => {
+    const { client, server } = await sessionPair({ authenticate: false });
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const ch of server.channels) seen.push(ch.channelType);
+      return 'ended';
+    })();
+    await client.authenticate({ username: 'user', password: 'secret' });
+    await client.openChannel();
+    await client.openChannel('session');
+    await expect.poll(() => seen.length).toBe(2);
+    await client.close();
+    await expect(loop).resolves.toBe('ended');
+
+    const unauthenticated = await sessionPair({ authenticate: false });
+    const never = (async () => {
+      for await (const _ of unauthenticated.server.channels) return 'a channel';
+      return 'ended';
+    })();
+    await unauthenticated.client.close();
+    await expect(never).resolves.toBe('ended');
+  });
+
   it('refuses channels and global requests before authentication', async () => {
     const { client } = await sessionPair({ authenticate: false });
     await expect(client.openChannel()).rejects.toThrow(/not authenticated yet/);

@@ -150,14 +150,14 @@ export class Connection {
 
   /** Incoming channels, in arrival order; ends when the connection closes. */
   get channels(): AsyncIterable<Channel> {
-    return { [Symbol.asyncIterator]: () => this.channelIterator() };
+    return { [Symbol.asyncIterator]: () => this.#channelIterator() };
   }
 
   /**
    * The iterator behind `channels`, by hand rather than an async generator: each channel then
    * costs one promise instead of a generator's round of them (1000 opens at once feel the difference).
    */
-  channelIterator(): AsyncIterator<Channel> {
+  #channelIterator(): AsyncIterator<Channel> {
     let done = false;
     const end = (): IteratorResult<Channel> => ((done = true), { done: true, value: undefined });
     return {
