@@ -15,6 +15,8 @@ const resolved = Promise.resolve();
 const BARRIER = new Uint8Array(0);
 /** Bytes of sealed packets allowed to wait for the byte stream before `send` pushes back. */
 const SEND_HIGH_WATER_MARK = 256 * 1024;
+/** Sealed packets below this size wait for the end of the turn and leave together. */
+const SMALL_PACKET = 2048;
 
 interface Waiter {
   resolve: () => void;
@@ -43,6 +45,10 @@ export class Outbound {
   /** Bytes written to the byte stream whose write has not completed. */
   #unflushed = 0;
   #drainWaiters: Waiter[] = [];
+  /** Small sealed packets of this turn, not yet handed to the byte stream (see `#emit`). */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #flushScheduled = false;
   /** Payload bytes of the messages held at the kex gate. */
   #queuedBytes = 0;
   /** The read loop, paused until `#unflushed` falls to `limit` (see `whenUnflushedBelow`). */
@@ -97,6 +103,8 @@ export class Outbound {
 
   /** Stops writing; returns the writer so the caller can close or abort it. */
   detach(): WritableStreamDefaultWriter<Uint8Array> | undefined {
+    // What waits for the end of the turn (a DISCONNECT, say) goes out before the writer is let go.
+    if (this.#byteWriter !== undefined) this.#writePending();
     const writer = this.#byteWriter;
     this.#byteWriter = undefined;
     return writer;
@@ -104,6 +112,7 @@ export class Outbound {
 
   /** Writes bytes outside the packet protocol (the identification line). */
   writeRaw(bytes: Uint8Array): void {
+    this.#writePending();
     this.#byteWriter!.write(bytes).catch((e) => this.#host.streamFailed(e));
   }
 
@@ -135,9 +144,42 @@ export class Outbound {
     return wire;
   }
 
+  /**
+   * Small packets sealed in one turn (a burst of channel opens, window adjusts, replies) wait for
+   * the turn's end and reach the byte stream as one chunk: one stream write and one socket write
+   * instead of one each. A larger packet first lets the waiting ones go, so the order holds.
+   */
   #emit(wire: Uint8Array): void {
     const n = wire.length;
     this.#unflushed += n;
+    if (n < SMALL_PACKET && this.#byteWriter !== undefined) {
+      this.#pending.push(wire);
+      this.#pendingBytes += n;
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(this.#endOfTurn);
+      }
+      return;
+    }
+    this.#writePending();
+    this.#writeChunk(wire, n);
+  }
+
+  readonly #endOfTurn = (): void => {
+    this.#flushScheduled = false;
+    this.#writePending();
+  };
+
+  #writePending(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    const n = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#writeChunk(pending.length === 1 ? pending[0]! : concatBytes(...pending), n);
+  }
+
+  #writeChunk(wire: Uint8Array, n: number): void {
     this.#byteWriter!.write(wire).then(
       () => this.#flushed(n),
       (e) => this.#host.streamFailed(e),
