@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { childRunner, runBenchmark } from './scenarios.js';
 import { formatTable } from './table.js';
 import { ssh2HasNativeAddon } from './peers/ssh2.js';
-import { allPeers } from './peers/all.js';
+import { loadAllPeers } from './peers/all.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -55,7 +55,7 @@ const options: BenchOptions = {
   log: (line) => console.error(line),
 };
 
-const peers = allPeers;
+const peers = await loadAllPeers();
 const sections = ['sftp', 'sshd', 'browser'];
 const unknown = options.only.filter((name) => !sections.includes(name) && !peers.some((p) => p.name === name));
 if (unknown.length > 0) throw new Error(`Unknown peer ${unknown.join(', ')}; peers are ${peers.map((p) => p.name).join(', ')}, ${sections.join(', ')}`);

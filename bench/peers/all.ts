@@ -1,7 +1,17 @@
-/** Every library `npm run bench` measures in one process, by its bench name. */
+/**
+ * The libraries `npm run bench` measures, by bench name, each loaded on its own: a child process
+ * (bench/peer-child.ts) imports only the library it measures.
+ */
 import type { Peer } from '../types.js';
-import { sshStreamsPeer } from './ssh-streams.js';
-import { ssh2NoAddonPeer, ssh2Peer } from './ssh2.js';
-import { devTunnelsPeer } from './dev-tunnels-ssh.js';
 
-export const allPeers: readonly Peer[] = [sshStreamsPeer, ssh2Peer, ssh2NoAddonPeer, devTunnelsPeer];
+export const peerLoaders: Record<string, () => Promise<Peer>> = {
+  'ssh-streams': async () => (await import('./ssh-streams.js')).sshStreamsPeer,
+  ssh2: async () => (await import('./ssh2.js')).ssh2Peer,
+  'ssh2-no-addon': async () => (await import('./ssh2.js')).ssh2NoAddonPeer,
+  'dev-tunnels-ssh': async () => (await import('./dev-tunnels-ssh.js')).devTunnelsPeer,
+};
+
+/** Every library, loaded (for the process that only orchestrates). */
+export function loadAllPeers(): Promise<Peer[]> {
+  return Promise.all(Object.values(peerLoaders).map((load) => load()));
+}
