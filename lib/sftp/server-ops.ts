@@ -70,9 +70,16 @@ export class ServerOps {
    * a full-size DATA buffer is kept for the next READ, sparing a large allocation per answer.
    */
   recycle(response: Uint8Array): void {
+    // Only while a handle is open: a session with nothing open holds no spare buffers.
+    if (this.#handles.size === 0) return;
     if (response.buffer.byteLength === DATA_BUFFER && response.buffer instanceof ArrayBuffer && this.#spare.length < MAX_SPARE) {
       this.#spare.push(response.buffer);
     }
+  }
+
+  /** Full-size DATA buffers kept for reuse (none while no handle is open). */
+  get spareBuffers(): number {
+    return this.#spare.length;
   }
 
   /**
@@ -152,6 +159,8 @@ export class ServerOps {
 
   async #close({ requestId, handle }: { requestId: number; handle: Uint8Array }): Promise<Uint8Array> {
     await this.#handles.close(handle);
+    // Up to MAX_SPARE × 255 KiB would otherwise stay with an idle session for its whole life.
+    if (this.#handles.size === 0) this.#spare.length = 0;
     return statusPacket(requestId, SftpStatus.OK, '');
   }
 
