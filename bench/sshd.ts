@@ -12,10 +12,9 @@ import { freePort, makeBenchDir, startBenchSshd, type SftpBenchDir } from './sft
 import { payload } from './mailbox.js';
 import type { SshdResult } from './types.js';
 import { median } from './median.js';
-import { closeServer, readFromPort, type Direction, type SshdClient, type Targets, type nodeClients } from './sshd-client.js';
+import { CHUNK, closeServer, readFromPort, type Direction, type SshdClient, type Targets, type nodeClients } from './sshd-client.js';
 import { forkBenchChild, removeBundledChildren } from './child-process.js';
 
-const CHUNK = 64 * 1024;
 
 /** A local TCP target that writes `bytes` to every connection, honouring backpressure. */
 async function startTarget(bytes: number): Promise<{ port: number; close(): Promise<void> }> {

@@ -47,7 +47,6 @@ export class Outbound {
   #drainWaiters: Waiter[] = [];
   /** Small sealed packets of this turn, not yet handed to the byte stream (see `#emit`). */
   #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
   #flushScheduled = false;
   /** Payload bytes of the messages held at the kex gate. */
   #queuedBytes = 0;
@@ -154,7 +153,6 @@ export class Outbound {
     this.#unflushed += n;
     if (n < SMALL_PACKET && this.#byteWriter !== undefined) {
       this.#pending.push(wire);
-      this.#pendingBytes += n;
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         queueMicrotask(this.#endOfTurn);
@@ -162,7 +160,7 @@ export class Outbound {
       return;
     }
     this.#writePending();
-    this.#writeChunk(wire, n);
+    this.#writeChunk(wire);
   }
 
   readonly #endOfTurn = (): void => {
@@ -173,13 +171,13 @@ export class Outbound {
   #writePending(): void {
     const pending = this.#pending;
     if (pending.length === 0) return;
-    const n = this.#pendingBytes;
     this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#writeChunk(pending.length === 1 ? pending[0]! : concatBytes(...pending), n);
+    this.#writeChunk(pending.length === 1 ? pending[0]! : concatBytes(...pending));
   }
 
-  #writeChunk(wire: Uint8Array, n: number): void {
+  /** Hands `wire` (already counted in `#unflushed`) to the byte stream. */
+  #writeChunk(wire: Uint8Array): void {
+    const n = wire.length;
     this.#byteWriter!.write(wire).then(
       () => this.#flushed(n),
       (e) => this.#host.streamFailed(e),
