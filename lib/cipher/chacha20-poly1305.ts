@@ -8,23 +8,27 @@ import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 import { poly1305 } from './poly1305.js';
+import { ChaChaBlock } from './chacha-block.js';
 import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writeUint32 } from './packet-length.js';
 
 const KEY_LENGTH = 64;
 const TAG_LENGTH = 16;
 const BLOCK_SIZE = 8;
-/** One ChaCha20 block of zeros: encrypting it yields keystream block 0, whose first half is the Poly1305 key. */
-const ZERO_BLOCK = new Uint8Array(64);
 
 /**
- * The two ChaCha20 instances of one direction. OpenSSL's 16-byte chacha20 IV is a 32-bit
- * little-endian block counter then a 96-bit nonce; OpenSSH's is a 64-bit counter then a 64-bit
- * nonce. With counter 0 and a sequence number below 2^32 both read `00 x 12 || seqBE32`.
+ * The two ChaCha20 keys of one direction. The short keystreams (4 bytes of K_1, the Poly1305 key
+ * from K_2's block 0) come from ChaChaBlock; node:crypto runs the payload from block 1 on. OpenSSL's
+ * 16-byte chacha20 IV is a 32-bit little-endian block counter then a 96-bit nonce; OpenSSH's is a
+ * 64-bit counter then a 64-bit nonce. With counter 1 and a sequence number below 2^32 both read
+ * `01 00 x 11 || seqBE32`.
  */
 class ChaChaKeys {
   #mainKey: Buffer;
-  #lengthKey: Buffer;
+  readonly #mainBlock: ChaChaBlock;
+  readonly #lengthBlock: ChaChaBlock;
   #iv = Buffer.alloc(16);
+  /** The Poly1305 key of the packet in progress; wiped once its tag is computed. */
+  readonly #polyKey = new Uint8Array(32);
   destroyed = false;
 
   constructor(keys: DirectionKeys) {
@@ -32,32 +36,40 @@ class ChaChaKeys {
       throw new SshError(`Cipher chacha20-poly1305@openssh.com needs a ${KEY_LENGTH}-byte key, got ${keys.encryptionKey.length}`);
     }
     this.#mainKey = Buffer.from(keys.encryptionKey.subarray(0, 32));
-    this.#lengthKey = Buffer.from(keys.encryptionKey.subarray(32, KEY_LENGTH));
+    this.#mainBlock = new ChaChaBlock(this.#mainKey);
+    this.#lengthBlock = new ChaChaBlock(keys.encryptionKey.subarray(32, KEY_LENGTH));
+    this.#iv[0] = 1;
   }
 
-  /** PROTOCOL.chacha20poly1305: en/decrypts the 4-byte packet_length with K_1 (XOR is symmetric). */
-  lengthKeystream(sequence: number, lengthBytes: Uint8Array): Buffer {
+  /** PROTOCOL.chacha20poly1305: K_1's first 4 keystream bytes as a big-endian uint32, the mask of packet_length. */
+  lengthMask(sequence: number): number {
+    const mask = readUint32(this.#lengthBlock.compute(sequence, 0));
+    this.#lengthBlock.wipe();
+    return mask;
+  }
+
+  /** PROTOCOL.chacha20poly1305: a K_2 stream positioned at block 1 for packet `sequence`. */
+  payloadStream(sequence: number, decrypt: boolean): { update(data: Uint8Array): Buffer } {
     writeUint32(this.#iv, sequence, 12);
-    return createCipheriv('chacha20', this.#lengthKey, this.#iv).update(lengthBytes.subarray(0, 4));
+    return decrypt ? createDecipheriv('chacha20', this.#mainKey, this.#iv) : createCipheriv('chacha20', this.#mainKey, this.#iv);
   }
 
-  /** PROTOCOL.chacha20poly1305: a K_2 stream positioned at block 1, and the Poly1305 key from block 0. */
-  payloadStream(sequence: number, decrypt: boolean): { stream: { update(data: Uint8Array): Buffer }; polyKey: Buffer } {
+  /** PROTOCOL.chacha20poly1305: the tag of packet `sequence` over `covered` (encrypted length || ciphertext). */
+  tag(sequence: number, covered: Uint8Array): Uint8Array {
     writeUint32(this.#iv, sequence, 12);
-    const stream = decrypt ? createDecipheriv('chacha20', this.#mainKey, this.#iv) : createCipheriv('chacha20', this.#mainKey, this.#iv);
-    return { stream, polyKey: stream.update(ZERO_BLOCK).subarray(0, 32) };
-  }
-
-  /** PROTOCOL.chacha20poly1305: the tag over `covered` (encrypted length || ciphertext) for the last payloadStream. */
-  tag(covered: Uint8Array, polyKey: Uint8Array): Uint8Array {
+    this.#polyKey.set(this.#mainBlock.compute(sequence, 0).subarray(0, 32));
+    this.#mainBlock.wipe();
     // In OpenSSL's layout the IV's last 12 bytes are the RFC 8439 nonce of the same key stream.
-    return poly1305(covered, polyKey, { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
+    const tag = poly1305(covered, this.#polyKey, { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
+    this.#polyKey.fill(0);
+    return tag;
   }
 
   destroy(): void {
     this.destroyed = true;
     this.#mainKey.fill(0);
-    this.#lengthKey.fill(0);
+    this.#mainBlock.destroy();
+    this.#lengthBlock.destroy();
   }
 }
 
@@ -73,15 +85,14 @@ class ChaChaOpeningKey implements OpeningKey {
 
   decryptLength(sequence: number, prefix: Uint8Array): number {
     assertLive(this.#keys.destroyed, 'Opening key');
-    return checkPacketLength(readUint32(this.#keys.lengthKeystream(sequence, prefix)), BLOCK_SIZE, true);
+    return checkPacketLength((readUint32(prefix) ^ this.#keys.lengthMask(sequence)) >>> 0, BLOCK_SIZE, true);
   }
 
   open(sequence: number, packet: Uint8Array): Uint8Array {
     assertLive(this.#keys.destroyed, 'Opening key');
     const end = packet.length - TAG_LENGTH;
-    const { stream, polyKey } = this.#keys.payloadStream(sequence, true);
-    const expected = this.#keys.tag(packet.subarray(0, end), polyKey);
-    polyKey.fill(0);
+    const stream = this.#keys.payloadStream(sequence, true);
+    const expected = this.#keys.tag(sequence, packet.subarray(0, end));
     if (!timingSafeEqual(expected, packet.subarray(end))) {
       throw new ProtocolError(`Bad chacha20-poly1305 tag on packet ${sequence}`, DisconnectReason.macError);
     }
@@ -107,11 +118,10 @@ class ChaChaSealingKey implements SealingKey {
   seal(sequence: number, packet: Uint8Array): Uint8Array {
     assertLive(this.#keys.destroyed, 'Sealing key');
     const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
-    packet.set(this.#keys.lengthKeystream(sequence, packet), 0);
-    const { stream, polyKey } = this.#keys.payloadStream(sequence, false);
+    writeUint32(packet, readUint32(packet) ^ this.#keys.lengthMask(sequence), 0);
+    const stream = this.#keys.payloadStream(sequence, false);
     packet.set(stream.update(packet.subarray(4, end)), 4);
-    packet.set(this.#keys.tag(packet.subarray(0, end), polyKey), end);
-    polyKey.fill(0);
+    packet.set(this.#keys.tag(sequence, packet.subarray(0, end)), end);
     return packet;
   }
 

@@ -3,18 +3,19 @@
  * RFC 8439 AEAD instead of a JavaScript loop. The AEAD MACs `aad || pad || lengths` rather than
  * the bare message, but with the same one-time key, so two AEAD tags plus a little arithmetic
  * modulo 2^130-5 give the bare Poly1305 tag. Short messages, and the vanishingly rare case the
- * arithmetic cannot decide, use @noble/ciphers' Poly1305. Owns no keys and no packet layout.
+ * arithmetic cannot decide, use the portable JavaScript Poly1305 (./noble/poly1305.ts).
+ * Owns no keys and no packet layout.
  */
 import { createCipheriv } from 'node:crypto';
-import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
+import { poly1305Into } from './noble/poly1305.js';
 
 const P = (1n << 130n) - 5n;
 const TWO_128 = 1n << 128n;
 const MASK_128 = TWO_128 - 1n;
 /** RFC 8439 §2.5.1 clamp of r. */
 const CLAMP = 0x0ffffffc0ffffffc0ffffffc0fffffffn;
-/** Below this the two AEAD calls cost more than the JavaScript loop. */
-const NATIVE_THRESHOLD = 512;
+/** Below this the JavaScript loop beats the two AEAD calls (about 10 µs, whatever the length): 9 µs against 11 at 4 KiB. */
+const NATIVE_THRESHOLD = 4096;
 
 /** Up to 16 little-endian bytes as a bigint, 32 bits at a time (no string round trip: this runs five times a packet). */
 function fromLittleEndian(bytes: Uint8Array): bigint {
@@ -63,7 +64,11 @@ function aeadTag(chachaKey: Uint8Array, nonce: Uint8Array, aad: Uint8Array): big
  * @returns the 16-byte tag
  */
 export function poly1305(message: Uint8Array, polyKey: Uint8Array, aead: OneTimeKeySource): Uint8Array {
-  return (message.length >= NATIVE_THRESHOLD && nativePoly1305(message, polyKey, aead)) || noblePoly1305(message, polyKey);
+  const native = message.length >= NATIVE_THRESHOLD ? nativePoly1305(message, polyKey, aead) : undefined;
+  if (native !== undefined) return native;
+  const tag = new Uint8Array(16);
+  poly1305Into(polyKey, message, tag);
+  return tag;
 }
 
 /** The ChaCha20 key and RFC 8439 nonce whose block 0 yielded the Poly1305 key. */

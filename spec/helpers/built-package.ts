@@ -34,7 +34,7 @@ export function ensureBuilt(): void {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const script =
     'if [ -f dist/lib/cli/main.js ] && [ -z "$(find lib -newer dist/lib/index.js -print -quit)" ]; then exit 0; fi; ' +
-    `exec "${process.execPath}" "${tsc}" -p tsconfig.build.json`;
+    `"${process.execPath}" "${tsc}" -p tsconfig.build.json && exec "${process.execPath}" "${tsc}" -p tsconfig.types.json`;
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   execFileSync('flock', [join(ROOT, 'dist', '.build.lock'), 'sh', '-c', script], { cwd: ROOT, stdio: 'pipe' });
 }

@@ -14,11 +14,11 @@ import { SshError } from '../../errors.js';
 import { constantTimeEqual } from '../../codec/constant-time.js';
 import { assertLive, badMac, checkPacketLength, readUint32, sealedPacketLength, writeUint32 } from '../packet-length.js';
 import { poly1305Into } from './poly1305.js';
+import { ChaChaBlock } from '../chacha-block.js';
 
 const KEY_LENGTH = 64;
 const TAG_LENGTH = 16;
 const BLOCK_SIZE = 8;
-const ZERO_KEY = new Uint8Array(32);
 
 /** noble writes into a caller's buffer only when it is 4-byte aligned. */
 function aligned(bytes: Uint8Array): boolean {
@@ -27,15 +27,16 @@ function aligned(bytes: Uint8Array): boolean {
 
 /**
  * One direction's two ChaCha20 keys, with the buffers every packet reuses: the nonce, the
- * Poly1305 one-time key (wiped after each packet) and the tag being checked.
+ * Poly1305 one-time key (wiped after each packet) and the tag being checked. The two short
+ * keystreams come from ChaChaBlock, which (unlike a library call) copies no key per packet.
  */
 class ChaChaKeys {
   readonly #mainKey: Uint8Array;
-  readonly #lengthKey: Uint8Array;
+  readonly #mainBlock: ChaChaBlock;
+  readonly #lengthBlock: ChaChaBlock;
   /** 64-bit big-endian sequence number; the high half stays 0 (sequence numbers are 32-bit). */
   readonly #nonce = new Uint8Array(8);
-  readonly #polyKey = new Uint8Array(32);
-  readonly #length = new Uint8Array(4);
+  #sequence = 0;
   readonly expectedTag = new Uint8Array(TAG_LENGTH);
   destroyed = false;
 
@@ -44,25 +45,27 @@ class ChaChaKeys {
       throw new SshError(`Cipher chacha20-poly1305@openssh.com needs a ${KEY_LENGTH}-byte key, got ${keys.encryptionKey.length}`);
     }
     this.#mainKey = new Uint8Array(keys.encryptionKey.subarray(0, 32));
-    this.#lengthKey = new Uint8Array(keys.encryptionKey.subarray(32, KEY_LENGTH));
+    this.#mainBlock = new ChaChaBlock(this.#mainKey);
+    this.#lengthBlock = new ChaChaBlock(keys.encryptionKey.subarray(32, KEY_LENGTH));
   }
 
   /** Sets the nonce for packet `sequence`; every call below uses it. */
   start(sequence: number): void {
+    this.#sequence = sequence;
     writeUint32(this.#nonce, sequence, 4);
   }
 
-  /** PROTOCOL.chacha20poly1305: packet_length en/decrypted with K_1 (XOR is symmetric), into a reused buffer. */
-  length(lengthBytes: Uint8Array): Uint8Array {
-    this.#length.set(lengthBytes.subarray(0, 4));
-    return chacha20orig(this.#lengthKey, this.#nonce, this.#length, this.#length);
+  /** PROTOCOL.chacha20poly1305: K_1's first 4 keystream bytes as a big-endian uint32, the mask of packet_length. */
+  lengthMask(): number {
+    const mask = readUint32(this.#lengthBlock.compute(this.#sequence, 0));
+    this.#lengthBlock.wipe();
+    return mask;
   }
 
   /** PROTOCOL.chacha20poly1305: the tag over `covered` (encrypted length || ciphertext), keyed by K_2's block 0, into `out` at `at`. */
   tag(covered: Uint8Array, out: Uint8Array, at: number): void {
-    chacha20orig(this.#mainKey, this.#nonce, ZERO_KEY, this.#polyKey);
-    poly1305Into(this.#polyKey, covered, out, at);
-    this.#polyKey.fill(0);
+    poly1305Into(this.#mainBlock.compute(this.#sequence, 0).subarray(0, 32), covered, out, at);
+    this.#mainBlock.wipe();
   }
 
   /** PROTOCOL.chacha20poly1305: the payload en/decrypted with K_2 from block 1, into `output` (fresh when absent). */
@@ -73,8 +76,8 @@ class ChaChaKeys {
   destroy(): void {
     this.destroyed = true;
     this.#mainKey.fill(0);
-    this.#lengthKey.fill(0);
-    this.#length.fill(0);
+    this.#mainBlock.destroy();
+    this.#lengthBlock.destroy();
   }
 }
 
@@ -91,7 +94,7 @@ class NobleChaChaOpeningKey implements OpeningKey {
   decryptLength(sequence: number, prefix: Uint8Array): number {
     assertLive(this.#keys.destroyed, 'Opening key');
     this.#keys.start(sequence);
-    return checkPacketLength(readUint32(this.#keys.length(prefix)), BLOCK_SIZE, true);
+    return checkPacketLength((readUint32(prefix) ^ this.#keys.lengthMask()) >>> 0, BLOCK_SIZE, true);
   }
 
   open(sequence: number, packet: Uint8Array): Uint8Array {
@@ -126,7 +129,7 @@ class NobleChaChaSealingKey implements SealingKey {
     const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
     const keys = this.#keys;
     keys.start(sequence);
-    packet.set(keys.length(packet), 0);
+    writeUint32(packet, readUint32(packet) ^ keys.lengthMask(), 0);
     // In place when the buffer allows it (the packet is ours to seal in place).
     const body = packet.subarray(4, end);
     if (aligned(body)) keys.payload(body, body);
