@@ -32,22 +32,25 @@ const specifierOf = (subpath: string): string => (subpath === '.' ? pkg.name : `
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ssh-streams-package-'));
-  // The published part only (lib/), laid out as `npm run build` lays it out (dist/lib/...).
-  const tsconfig = join(dir, 'tsconfig.json');
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: join(repoRoot, 'tsconfig.build.json'),
-      compilerOptions: {
-        rootDir: repoRoot,
-        outDir: join(dir, 'dist'),
-        typeRoots: [join(repoRoot, 'node_modules/@types')],
-        sourceMap: false,
-      },
-      include: [join(repoRoot, 'lib')],
-    }),
-  );
-  await run(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: repoRoot });
+  // The published part only (lib/), laid out as `npm run build` lays it out (dist/lib/...): the
+  // JavaScript from tsconfig.build.json, the declarations from tsconfig.types.json.
+  for (const base of ['tsconfig.build.json', 'tsconfig.types.json']) {
+    const tsconfig = join(dir, base);
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        extends: join(repoRoot, base),
+        compilerOptions: {
+          rootDir: repoRoot,
+          outDir: join(dir, 'dist'),
+          typeRoots: [join(repoRoot, 'node_modules/@types')],
+          sourceMap: false,
+        },
+        include: [join(repoRoot, 'lib')],
+      }),
+    );
+    await run(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: repoRoot });
+  }
   cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
 }, 180_000);
