@@ -5,7 +5,7 @@
  * of zlib-engine.ts, installed by lib/platform/node.ts. Failures are ProtocolErrors with
  * COMPRESSION_ERROR (RFC 4253 §11.1).
  */
-import { createDeflate, createInflate } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 import type { ZlibBackend, ZlibEngine, ZlibOptions } from './zlib-engine.js';
 
@@ -29,6 +29,18 @@ interface ZlibObject {
   _writeState: Uint32Array;
 }
 
+type NodeZlib = typeof import('node:zlib');
+let zlib: NodeZlib | undefined;
+
+/**
+ * node:zlib, loaded with the first compressing session rather than at import: most sessions never
+ * compress, and every module loaded stays in the heap the collector marks on each full collection.
+ * `process.getBuiltinModule` needs Node 20.16; `require` serves older ones.
+ */
+function nodeZlib(): NodeZlib {
+  return (zlib ??= (process.getBuiltinModule?.('node:zlib') as NodeZlib | undefined) ?? (createRequire(import.meta.url)('node:zlib') as NodeZlib));
+}
+
 function compressionError(message: string): ProtocolError {
   return new ProtocolError(message, DisconnectReason.compressionError);
 }
@@ -42,6 +54,7 @@ export class SyncZlib implements ZlibEngine {
   #failure: ProtocolError | undefined;
 
   constructor(mode: 'deflate' | 'inflate', options: ZlibOptions = {}) {
+    const { createDeflate, createInflate } = nodeZlib();
     const object = (mode === 'deflate' ? createDeflate({ level: options.level ?? 6 }) : createInflate()) as unknown as ZlibObject;
     const handle = object._handle;
     if (handle === null || typeof handle.writeSync !== 'function' || !(object._writeState instanceof Uint32Array)) {

@@ -34,10 +34,17 @@ import { installKexBackend } from '../kex/backend.js';
 import { nodeKexBackend } from '../kex/backends/node.js';
 installKexBackend(nodeKexBackend);
 
-// The agent's Unix sockets (SSH_AUTH_SOCK, forwarded agents) and the known_hosts file of clients.
-import * as nodeFsPromises from 'node:fs/promises';
+// The agent's Unix sockets (SSH_AUTH_SOCK, forwarded agents) and the known_hosts file of clients,
+// loaded on first use: most sessions touch neither, and every module loaded stays in the heap the
+// collector marks on each full collection (node:fs/promises alone is about 100 KB of it).
 import { installAgentSockets } from '../agent/socket-backend.js';
-import { nodeAgentSockets } from '../agent/unix-socket.js';
 import { installKnownHostsFiles } from '../keys/known-hosts-verifier.js';
-installAgentSockets(nodeAgentSockets);
-installKnownHostsFiles(nodeFsPromises);
+const agentSockets = async () => (await import('../agent/unix-socket.js')).nodeAgentSockets;
+installAgentSockets({
+  connect: async (path) => (await agentSockets()).connect(path),
+  listen: async (onConnection) => (await agentSockets()).listen(onConnection),
+});
+installKnownHostsFiles({
+  readFile: async (path, encoding) => (await import('node:fs/promises')).readFile(path, encoding),
+  appendFile: async (path, data, options) => (await import('node:fs/promises')).appendFile(path, data, options),
+});
