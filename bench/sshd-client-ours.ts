@@ -21,7 +21,9 @@ export async function ourClient(clientKey: string, port: number, cipher: string)
   }
   const block = payload(CHUNK);
   return {
-    async transfer(direction, bytes, { full: target }) {
+    async transfer(direction, bytes, targets) {
+      // The run moving nothing (see lessNothing in sshd.ts) forwards from the target that sends nothing.
+      const target = bytes === 0 ? targets.empty : targets.full;
       const start = performance.now();
       if (direction === 'forward') {
         const forwarder = await getPortForwardingService(session).forwardToRemotePort(0, '127.0.0.1', target);

@@ -20,7 +20,9 @@ export async function ssh2Client(lib: Ssh2Module, clientKey: string, port: numbe
   const exec = (command: string): Promise<ssh2.ClientChannel> =>
     new Promise((resolve, reject) => client.exec(command, (error, stream) => (error ? reject(error) : resolve(stream))));
   return {
-    async transfer(direction, bytes, { full: target }) {
+    async transfer(direction, bytes, targets) {
+      // The run moving nothing (see lessNothing in sshd.ts) forwards from the target that sends nothing.
+      const target = bytes === 0 ? targets.empty : targets.full;
       const start = performance.now();
       if (direction === 'forward') {
         // What `ssh -L` does, built from forwardOut: a local listener whose connections are piped to direct-tcpip.

@@ -36,16 +36,31 @@ async function startTarget(bytes: number): Promise<{ port: number; close(): Prom
   return { port: (server.address() as { port: number }).port, close: () => closeServer(server) };
 }
 
+/**
+ * Every client's transfer is one run less the time of the same run moving nothing, taken right
+ * before it: what does not depend on the bytes cancels out — for `ssh` its process start, key
+ * exchange and authentication; for every client the channel's setup and the remote command's
+ * start, which includes the user's shell reading its startup files (sshd runs commands through the
+ * login shell, and bash reads ~/.bashrc when started by sshd: 0.4 s per command on a machine whose
+ * root runs `pyenv init` there).
+ */
+function lessNothing(client: SshdClient): SshdClient {
+  return {
+    async transfer(direction, bytes, targets) {
+      const nothing = await client.transfer(direction, 0, targets);
+      return Math.max((await client.transfer(direction, bytes, targets)) - nothing, 1e-6);
+    },
+    close: () => client.close(),
+  };
+}
+
 /** A Node client in a child process of its own (bench/sshd-child.ts), connected once per cipher. */
 async function forkedClient(name: keyof typeof nodeClients, bench: SftpBenchDir, port: number, cipher: string): Promise<SshdClient> {
   const child = await forkBenchChild('sshd-child', [name, bench.clientKey, String(port), cipher]);
-  return { transfer: (direction, bytes, targets) => child.request<number>({ direction, bytes, targets }), close: () => child.close() };
+  return lessNothing({ transfer: (direction, bytes, targets) => child.request<number>({ direction, bytes, targets }), close: () => child.close() });
 }
 
-/**
- * OpenSSH's `ssh`: each transfer is one run less the time of the same run moving nothing, taken
- * right before it (process start, key exchange, authentication and channel setup cancel out).
- */
+/** OpenSSH's `ssh`: one process per transfer (see `lessNothing`). */
 async function openSshClient(bench: SftpBenchDir, port: number, cipher: string): Promise<SshdClient> {
   const options = ['-F', '/dev/null', '-p', String(port), '-i', bench.clientKey, '-c', cipher];
   for (const setting of ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'BatchMode=yes', 'IdentitiesOnly=yes', 'LogLevel=ERROR']) options.push('-o', setting);
@@ -76,13 +91,7 @@ async function openSshClient(bench: SftpBenchDir, port: number, cipher: string):
     if (direction === 'upload') return run(`head -c ${bytes} /dev/zero | ${ssh} 'cat >/dev/null'`);
     return forward(bytes, bytes === 0 ? targets.empty : targets.full);
   };
-  return {
-    async transfer(direction, bytes, targets) {
-      const nothing = await once(direction, 0, targets);
-      return Math.max((await once(direction, bytes, targets)) - nothing, 1e-6);
-    },
-    close: async () => {},
-  };
+  return lessNothing({ transfer: once, close: async () => {} });
 }
 
 /** Polls until something accepts on 127.0.0.1:`port` (ssh -L binds after authenticating). */
