@@ -6,6 +6,7 @@
  * node:crypto cipher object (or a library call that copies the key) costs ten times that and
  * leaves an object and an ArrayBuffer per packet for the collector.
  */
+import { readUint32 } from './packet-length.js';
 
 /** "expand 32-byte k" as four little-endian words (RFC 8439 §2.3). */
 const SIGMA0 = 0x61707865;
@@ -40,6 +41,8 @@ export class ChaChaBlock {
   readonly #work = new Int32Array(16);
   /** The last keystream block, little-endian bytes (a view of the working words). */
   readonly block: Uint8Array;
+  /** The block's first 32 bytes: a Poly1305 key when the block is K_2's block 0. */
+  readonly #polyKey: Uint8Array;
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new RangeError(`ChaCha20 needs a 32-byte key, got ${key.length}`);
@@ -47,6 +50,7 @@ export class ChaChaBlock {
       this.#key[i] = key[4 * i]! | (key[4 * i + 1]! << 8) | (key[4 * i + 2]! << 16) | (key[4 * i + 3]! << 24);
     }
     this.block = new Uint8Array(this.#work.buffer);
+    this.#polyKey = this.block.subarray(0, 32);
     if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
       throw new RangeError('ChaChaBlock expects a little-endian platform');
     }
@@ -84,6 +88,25 @@ export class ChaChaBlock {
     for (let i = 0; i < 16; i++) x[i] = (x[i]! + s[i]!) | 0;
     s.fill(0);
     return this.block;
+  }
+
+  /**
+   * PROTOCOL.chacha20poly1305, with K_1: the first 4 keystream bytes of packet `sequence` as the
+   * big-endian uint32 that packet_length is XORed with. The block is wiped before returning.
+   */
+  lengthMask(sequence: number): number {
+    const mask = readUint32(this.compute(sequence, 0));
+    this.wipe();
+    return mask;
+  }
+
+  /**
+   * PROTOCOL.chacha20poly1305, with K_2: the Poly1305 key of packet `sequence` (block 0's first 32
+   * bytes), a view valid until the next call; `wipe` once the tag is computed.
+   */
+  polyKey(sequence: number): Uint8Array {
+    this.compute(sequence, 0);
+    return this.#polyKey;
   }
 
   /** Zeroes the last block (it may hold a Poly1305 key). */

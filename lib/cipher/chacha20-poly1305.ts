@@ -27,8 +27,6 @@ class ChaChaKeys {
   readonly #mainBlock: ChaChaBlock;
   readonly #lengthBlock: ChaChaBlock;
   #iv = Buffer.alloc(16);
-  /** The Poly1305 key of the packet in progress; wiped once its tag is computed. */
-  readonly #polyKey = new Uint8Array(32);
   destroyed = false;
 
   constructor(keys: DirectionKeys) {
@@ -43,9 +41,7 @@ class ChaChaKeys {
 
   /** PROTOCOL.chacha20poly1305: K_1's first 4 keystream bytes as a big-endian uint32, the mask of packet_length. */
   lengthMask(sequence: number): number {
-    const mask = readUint32(this.#lengthBlock.compute(sequence, 0));
-    this.#lengthBlock.wipe();
-    return mask;
+    return this.#lengthBlock.lengthMask(sequence);
   }
 
   /** PROTOCOL.chacha20poly1305: a K_2 stream positioned at block 1 for packet `sequence`. */
@@ -57,11 +53,9 @@ class ChaChaKeys {
   /** PROTOCOL.chacha20poly1305: the tag of packet `sequence` over `covered` (encrypted length || ciphertext). */
   tag(sequence: number, covered: Uint8Array): Uint8Array {
     writeUint32(this.#iv, sequence, 12);
-    this.#polyKey.set(this.#mainBlock.compute(sequence, 0).subarray(0, 32));
-    this.#mainBlock.wipe();
     // In OpenSSL's layout the IV's last 12 bytes are the RFC 8439 nonce of the same key stream.
-    const tag = poly1305(covered, this.#polyKey, { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
-    this.#polyKey.fill(0);
+    const tag = poly1305(covered, this.#mainBlock.polyKey(sequence), { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
+    this.#mainBlock.wipe();
     return tag;
   }
 

@@ -52,6 +52,19 @@ describe('ChaChaBlock', () => {
     expect(hexOf(block.compute(1, 0))).not.toBe(first);
   });
 
+  it('gives the packet_length mask (block 0, first 4 bytes big-endian, then wiped) and the Poly1305 key (block 0, first 32 bytes)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat({ max: 0xffffffff }), (key, sequence) => {
+        const expected = chacha20orig(key, nonceOf(sequence), new Uint8Array(64));
+        const block = new ChaChaBlock(key);
+        expect(block.lengthMask(sequence)).toBe(new DataView(expected.buffer).getUint32(0));
+        expect(block.block.every((byte) => byte === 0)).toBe(true);
+        expect(hexOf(block.polyKey(sequence))).toBe(hexOf(expected.subarray(0, 32)));
+      }),
+      { seed: 0x1e9, numRuns: 100 },
+    );
+  });
+
   it('rejects a key that is not 32 bytes, naming its length', () => {
     expect(() => new ChaChaBlock(new Uint8Array(16))).toThrow(/32-byte key, got 16/);
   });

@@ -57,14 +57,12 @@ class ChaChaKeys {
 
   /** PROTOCOL.chacha20poly1305: K_1's first 4 keystream bytes as a big-endian uint32, the mask of packet_length. */
   lengthMask(): number {
-    const mask = readUint32(this.#lengthBlock.compute(this.#sequence, 0));
-    this.#lengthBlock.wipe();
-    return mask;
+    return this.#lengthBlock.lengthMask(this.#sequence);
   }
 
   /** PROTOCOL.chacha20poly1305: the tag over `covered` (encrypted length || ciphertext), keyed by K_2's block 0, into `out` at `at`. */
   tag(covered: Uint8Array, out: Uint8Array, at: number): void {
-    poly1305Into(this.#mainBlock.compute(this.#sequence, 0).subarray(0, 32), covered, out, at);
+    poly1305Into(this.#mainBlock.polyKey(this.#sequence), covered, out, at);
     this.#mainBlock.wipe();
   }
 
