@@ -40,9 +40,7 @@ async function startTarget(bytes: number): Promise<{ port: number; close(): Prom
  * Every client's transfer is one run less the time of the same run moving nothing, taken right
  * before it: what does not depend on the bytes cancels out — for `ssh` its process start, key
  * exchange and authentication; for every client the channel's setup and the remote command's
- * start, which includes the user's shell reading its startup files (sshd runs commands through the
- * login shell, and bash reads ~/.bashrc when started by sshd: 0.4 s per command on a machine whose
- * root runs `pyenv init` there).
+ * start (the login shell's, with HOME pointed at the scratch directory: startBenchSshd).
  */
 function lessNothing(client: SshdClient): SshdClient {
   return {
