@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Channel, ChannelCloseInfo } from '../mux/channel.js';
+import { TurnCorkedWriter } from '../platform/turn-corked-writer.js';
 
 const noop = (): void => {};
 
@@ -84,6 +85,8 @@ export function pumpSocket(socket: Socket, channel: Channel): Promise<void> {
 
   async function copyToSocket(): Promise<void> {
     const reader = channel.readable.getReader();
+    // The packets that arrived together (two per 64 KiB read from OpenSSH) leave in one writev.
+    const writes = new TurnCorkedWriter(socket);
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -92,7 +95,7 @@ export function pumpSocket(socket: Socket, channel: Channel): Promise<void> {
           await reader.cancel().catch(noop);
           return;
         }
-        if (!socket.write(value)) await drained(socket);
+        if (!writes.write(value)) await drained(socket);
       }
     } catch {
       return resetSocket(socket);

@@ -8,15 +8,10 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from '../transport/transport.js';
+import { TurnCorkedWriter } from '../platform/turn-corked-writer.js';
 
 /** Bytes queued in the readable before the socket is paused. */
 const READ_HIGH_WATER_MARK = 256 * 1024;
-
-/**
- * Bytes the socket may hold unwritten before a write waits for 'drain': a turn's packets gather up
- * to this much corked, and more than this waiting for the kernel pushes back on the transport.
- */
-const CORK_LIMIT = 256 * 1024;
 
 /** Adapts a connected socket to Web Streams. */
 export function socketToDuplex(socket: Socket): Duplex {
@@ -64,28 +59,13 @@ export function socketToDuplex(socket: Socket): Duplex {
   // Packets written in one turn of the event loop leave in one writev: a burst of small messages
   // (1000 channel opens, their confirmations) costs one system call instead of one per packet, and
   // bulk packets (two 32 KiB packets per 64 KiB written to OpenSSH) one per turn. Measured: upload
-  // to sshd 2.2 -> 1.7 CPU ms/MiB. Past CORK_LIMIT the turn's packets go at once, so nothing waits
-  // for 'drain' corked; the socket's own 16 KiB mark is not used, or every bulk packet would wait
-  // for 'drain' and live on across collections.
-  let corked = false;
-  const uncork = (): void => {
-    if (!corked) return;
-    corked = false;
-    socket.uncork();
-  };
+  // to sshd 2.2 -> 1.7 CPU ms/MiB. The socket's own 16 KiB mark is not used, or every bulk packet
+  // would wait for 'drain' and live on across collections: only past CORK_LIMIT does a write wait.
+  const writes = new TurnCorkedWriter(socket);
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (socket.destroyed) return Promise.reject(failure ?? new Error('Socket is closed'));
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
-      }
-      socket.write(chunk);
-      if (socket.writableLength >= CORK_LIMIT) uncork();
-      // Past the limit even uncorked: the kernel's buffer is full, so this write waits for 'drain'
-      // (which comes: the socket's write() returned false on the way past its own 16 KiB mark).
-      if (socket.writableLength < CORK_LIMIT) return undefined;
+      if (writes.write(chunk)) return undefined;
       return new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           socket.off('close', onClose);
