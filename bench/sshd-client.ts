@@ -19,6 +19,12 @@ export interface Targets {
   empty: number;
 }
 
+/** One transfer's wall seconds and, for the Node clients, their process's CPU milliseconds. */
+export interface TimedTransfer {
+  seconds: number;
+  cpuMs?: number;
+}
+
 /** One client connected to sshd: a timed transfer (seconds) per direction. */
 export interface SshdClient {
   transfer(direction: Direction, bytes: number, targets: Targets): Promise<number>;

@@ -12,8 +12,10 @@ import { freePort, makeBenchDir, startBenchSshd, type SftpBenchDir } from './sft
 import { payload } from './mailbox.js';
 import type { SshdResult } from './types.js';
 import { median } from './median.js';
-import { CHUNK, closeServer, readFromPort, type Direction, type SshdClient, type Targets, type nodeClients } from './sshd-client.js';
+import { CHUNK, closeServer, readFromPort, type Direction, type Targets, type TimedTransfer, type nodeClients } from './sshd-client.js';
 import { forkBenchChild, removeBundledChildren } from './child-process.js';
+
+const MiB = 1024 * 1024;
 
 
 /** A local TCP target that writes `bytes` to every connection, honouring backpressure. */
@@ -42,24 +44,33 @@ async function startTarget(bytes: number): Promise<{ port: number; close(): Prom
  * exchange and authentication; for every client the channel's setup and the remote command's
  * start (the login shell's, with HOME pointed at the scratch directory: startBenchSshd).
  */
-function lessNothing(client: SshdClient): SshdClient {
+function lessNothing(client: MeasuredClient): MeasuredClient {
   return {
     async transfer(direction, bytes, targets) {
       const nothing = await client.transfer(direction, 0, targets);
-      return Math.max((await client.transfer(direction, bytes, targets)) - nothing, 1e-6);
+      const full = await client.transfer(direction, bytes, targets);
+      const seconds = Math.max(full.seconds - nothing.seconds, 1e-6);
+      if (full.cpuMs === undefined || nothing.cpuMs === undefined) return { seconds };
+      return { seconds, cpuMs: Math.max(full.cpuMs - nothing.cpuMs, 0) };
     },
     close: () => client.close(),
   };
 }
 
+/** A client as the rows see it: each transfer's seconds, and its process's CPU where it is ours to read. */
+interface MeasuredClient {
+  transfer(direction: Direction, bytes: number, targets: Targets): Promise<TimedTransfer>;
+  close(): Promise<void>;
+}
+
 /** A Node client in a child process of its own (bench/sshd-child.ts), connected once per cipher. */
-async function forkedClient(name: keyof typeof nodeClients, bench: SftpBenchDir, port: number, cipher: string): Promise<SshdClient> {
+async function forkedClient(name: keyof typeof nodeClients, bench: SftpBenchDir, port: number, cipher: string): Promise<MeasuredClient> {
   const child = await forkBenchChild('sshd-child', [name, bench.clientKey, String(port), cipher]);
-  return lessNothing({ transfer: (direction, bytes, targets) => child.request<number>({ direction, bytes, targets }), close: () => child.close() });
+  return lessNothing({ transfer: (direction, bytes, targets) => child.request<TimedTransfer>({ direction, bytes, targets }), close: () => child.close() });
 }
 
 /** OpenSSH's `ssh`: one process per transfer (see `lessNothing`). */
-async function openSshClient(bench: SftpBenchDir, port: number, cipher: string): Promise<SshdClient> {
+async function openSshClient(bench: SftpBenchDir, port: number, cipher: string): Promise<MeasuredClient> {
   const options = ['-F', '/dev/null', '-p', String(port), '-i', bench.clientKey, '-c', cipher];
   for (const setting of ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'BatchMode=yes', 'IdentitiesOnly=yes', 'LogLevel=ERROR']) options.push('-o', setting);
   const ssh = `ssh ${options.join(' ')} root@127.0.0.1`;
@@ -89,7 +100,7 @@ async function openSshClient(bench: SftpBenchDir, port: number, cipher: string):
     if (direction === 'upload') return run(`head -c ${bytes} /dev/zero | ${ssh} 'cat >/dev/null'`);
     return forward(bytes, bytes === 0 ? targets.empty : targets.full);
   };
-  return lessNothing({ transfer: once, close: async () => {} });
+  return lessNothing({ transfer: async (direction, bytes, targets) => ({ seconds: await once(direction, bytes, targets) }), close: async () => {} });
 }
 
 /** Polls until something accepts on 127.0.0.1:`port` (ssh -L binds after authenticating). */
@@ -106,7 +117,7 @@ async function waitForListener(port: number): Promise<void> {
 }
 
 /** The clients measured, by name. */
-const clients: Record<SshdResult['peer'], (bench: SftpBenchDir, port: number, cipher: string) => Promise<SshdClient>> = {
+const clients: Record<SshdResult['peer'], (bench: SftpBenchDir, port: number, cipher: string) => Promise<MeasuredClient>> = {
   'ssh-streams': (bench, port, cipher) => forkedClient('ssh-streams', bench, port, cipher),
   ssh2: (bench, port, cipher) => forkedClient('ssh2', bench, port, cipher),
   'ssh2-no-addon': (bench, port, cipher) => forkedClient('ssh2-no-addon', bench, port, cipher),
@@ -135,21 +146,33 @@ export async function runSshdBench(options: {
   const results: SshdResult[] = [];
   try {
     for (const cipher of options.ciphers) {
-      const connected = new Map<string, SshdClient>();
+      const connected = new Map<string, MeasuredClient>();
       for (const name of names) connected.set(name, await clients[name](bench, sshd.port, cipher));
       for (const direction of options.directions ?? (['download', 'upload', 'forward'] as const)) {
         const runs = new Map<string, number[]>(names.map((n) => [n, []]));
+        const cpuRuns = new Map<string, number[]>(names.map((n) => [n, []]));
         for (let round = 1; round <= options.rounds; round++) {
           for (const name of names) {
-            const seconds = await connected.get(name)!.transfer(direction, options.bytes, targets);
+            const { seconds, cpuMs } = await connected.get(name)!.transfer(direction, options.bytes, targets);
             const mbPerSecond = options.bytes / 1e6 / seconds;
             runs.get(name)!.push(mbPerSecond);
-            options.log?.(`round ${round} sshd ${name} ${cipher} ${direction}: ${mbPerSecond.toFixed(0)} MB/s`);
+            if (cpuMs !== undefined) cpuRuns.get(name)!.push(cpuMs / (options.bytes / MiB));
+            options.log?.(`round ${round} sshd ${name} ${cipher} ${direction}: ${mbPerSecond.toFixed(0)} MB/s` + (cpuMs === undefined ? '' : `, client ${(cpuMs / (options.bytes / MiB)).toFixed(2)} CPU ms/MiB`));
           }
         }
         for (const name of names) {
           const r = runs.get(name)!;
-          results.push({ scenario: 'sshd', peer: name as SshdResult['peer'], cipher, direction, bytes: options.bytes, mbPerSecond: median(r), runs: r });
+          const cpu = cpuRuns.get(name)!;
+          results.push({
+            scenario: 'sshd',
+            peer: name as SshdResult['peer'],
+            cipher,
+            direction,
+            bytes: options.bytes,
+            mbPerSecond: median(r),
+            runs: r,
+            ...(cpu.length > 0 ? { clientCpuMsPerMiB: median(cpu), clientCpuRuns: cpu } : {}),
+          });
         }
       }
       for (const client of connected.values()) await client.close();

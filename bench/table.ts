@@ -38,6 +38,7 @@ export function formatTable(results: readonly BenchResult[]): string {
     } else if (r.scenario === 'sshd') {
       const d = r as SshdResult;
       cell(`sshd ${shortCipher(d.cipher)} ${d.direction} ${d.bytes / (1 << 20)} MiB (MB/s, median)`, d.peer, d.mbPerSecond.toFixed(0));
+      if (d.clientCpuMsPerMiB !== undefined) cell(`  client CPU ms per MiB, sshd ${shortCipher(d.cipher)} ${d.direction}`, d.peer, d.clientCpuMsPerMiB.toFixed(2));
     } else if (r.scenario === 'browser') {
       const b = r as BrowserResult;
       const row = `${shortCipher(b.cipher)} ${arrow[b.direction]} ${b.bytes / (1 << 20)} MiB, page in Chromium (MB/s, median)`;

@@ -137,6 +137,13 @@ export interface SshdResult {
   /** 10^6 bytes per second, the median of `runs`. */
   readonly mbPerSecond: number;
   readonly runs: readonly number[];
+  /**
+   * The Node clients only: CPU milliseconds per MiB moved that the client's process spent (all its
+   * threads, the run moving nothing taken off), the median of `clientCpuRuns`. Steadier than the
+   * rate when the machine is shared.
+   */
+  readonly clientCpuMsPerMiB?: number;
+  readonly clientCpuRuns?: readonly number[];
 }
 
 /** One row of the results, by scenario. */

@@ -14,7 +14,12 @@ describe.skipIf(skipWithoutOpenSsh())('sshd benchmark smoke run', () => {
       expect(r).toMatchObject({ scenario: 'sshd', cipher: 'chacha20-poly1305@openssh.com', bytes: 1024 * 1024 });
       expect(r.runs).toHaveLength(1);
       expect(r.mbPerSecond).toBeGreaterThan(0);
+      // The Node clients report their process's CPU; `ssh` runs in processes of its own.
+      if (r.peer === 'openssh') expect(r.clientCpuMsPerMiB).toBeUndefined();
+      else expect(r.clientCpuRuns).toHaveLength(1);
     }
-    expect(formatTable(results)).toContain('sshd chacha20-poly1305 forward 1 MiB (MB/s, median)');
+    const table = formatTable(results);
+    expect(table).toContain('sshd chacha20-poly1305 forward 1 MiB (MB/s, median)');
+    expect(table).toContain('  client CPU ms per MiB, sshd chacha20-poly1305 upload');
   }, 120_000);
 });
