@@ -44,11 +44,13 @@ export async function measureThroughput(
     if (link.cipher !== cipher) throw new Error(`${peer.name} negotiated ${link.cipher} instead of ${cipher}`);
     const pair = await link.openChannel();
     await pair.transfer(direction, Math.max(options.chunkSize, bytes >> 4), options.chunkSize);
+    const cpu = process.cpuUsage();
     const start = performance.now();
     await pair.transfer(direction, bytes, options.chunkSize);
     const seconds = (performance.now() - start) / 1000;
+    const cpuMsPerMiB = cpuMs(cpu) / (bytes / (1024 * 1024));
     await pair.close();
-    return { ...base, supported: true, seconds, mbPerSecond: bytes / seconds / 1e6 };
+    return { ...base, supported: true, seconds, mbPerSecond: bytes / seconds / 1e6, cpuMsPerMiB };
   } finally {
     await link.close();
   }
@@ -142,7 +144,8 @@ function summarise(runs: readonly ThroughputResult[]): ThroughputResult {
   const first = runs[0]!;
   if (!first.supported) return first;
   const rates = runs.map((r) => r.mbPerSecond!);
-  return { ...first, seconds: median(runs.map((r) => r.seconds!)), mbPerSecond: median(rates), runs: rates };
+  const cpu = runs.map((r) => r.cpuMsPerMiB!);
+  return { ...first, seconds: median(runs.map((r) => r.seconds!)), mbPerSecond: median(rates), runs: rates, cpuMsPerMiB: median(cpu), cpuRuns: cpu };
 }
 
 /** One peer's measurements, run in this process or in a child process of its own. */

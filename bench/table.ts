@@ -20,6 +20,7 @@ export function formatTable(results: readonly BenchResult[]): string {
       const t = r as ThroughputResult;
       const row = `${shortCipher(t.cipher)} ${arrow[t.direction]} ${t.bytes >= 1 << 20 ? `${t.bytes / (1 << 20)} MiB` : `${t.bytes / 1024} KiB`} (MB/s, median)`;
       cell(row, t.peer, t.supported ? t.mbPerSecond!.toFixed(0) : 'n/a (no cipher)');
+      if (t.cpuMsPerMiB !== undefined) cell(`  CPU ms per MiB, both ends, ${shortCipher(t.cipher)} ${arrow[t.direction]}`, t.peer, t.cpuMsPerMiB.toFixed(2));
     } else if (r.scenario === 'setup') {
       const s = r as SetupResult;
       if (s.pinnedKex) {

@@ -57,6 +57,12 @@ export interface ThroughputResult {
   readonly mbPerSecond?: number;
   /** MB/s of every round, in order. */
   readonly runs?: readonly number[];
+  /**
+   * CPU milliseconds per MiB the process spent (both ends, all threads: the collector's helpers
+   * count), the median of `cpuRuns`; steadier than the rate when the machine is shared.
+   */
+  readonly cpuMsPerMiB?: number;
+  readonly cpuRuns?: readonly number[];
 }
 
 /** Connect + key exchange + authentication + first channel open, over `samples` fresh sessions. */

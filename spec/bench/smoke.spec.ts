@@ -30,6 +30,8 @@ describe('benchmark smoke run', () => {
       expect(r).toMatchObject({ peer: 'ssh-streams', bytes: tiny.bytes, supported: true });
       expect(r.mbPerSecond).toBeGreaterThan(0);
       expect(r.runs).toHaveLength(2);
+      expect(r.cpuRuns).toHaveLength(2);
+      expect(r.cpuMsPerMiB).toBeGreaterThan(0);
     }
     const [setup, pinned, ...more] = results.filter((r): r is SetupResult => r.scenario === 'setup');
     expect(more).toEqual([]);
@@ -44,6 +46,7 @@ describe('benchmark smoke run', () => {
     expect(channels.openCpuMs).toBeGreaterThan(0);
     const table = formatTable(results);
     expect(table).toContain('aes256-gcm client→server 256 KiB');
+    expect(table).toContain('  CPU ms per MiB, both ends, chacha20-poly1305 server→client');
     expect(table).toContain("session setup with ssh2's kex (curve25519-sha256), median of 2 (ms)");
     expect(table).toContain('CPU ms per setup, both ends');
     expect(table).toContain('CPU ms for the 20 opens, both ends');
