@@ -156,8 +156,9 @@ export async function runSshdBench(options: {
             const { seconds, cpuMs } = await connected.get(name)!.transfer(direction, options.bytes, targets);
             const mbPerSecond = options.bytes / 1e6 / seconds;
             runs.get(name)!.push(mbPerSecond);
-            if (cpuMs !== undefined) cpuRuns.get(name)!.push(cpuMs / (options.bytes / MiB));
-            options.log?.(`round ${round} sshd ${name} ${cipher} ${direction}: ${mbPerSecond.toFixed(0)} MB/s` + (cpuMs === undefined ? '' : `, client ${(cpuMs / (options.bytes / MiB)).toFixed(2)} CPU ms/MiB`));
+            const cpuPerMiB = cpuMs === undefined ? undefined : cpuMs / (options.bytes / MiB);
+            if (cpuPerMiB !== undefined) cpuRuns.get(name)!.push(cpuPerMiB);
+            options.log?.(`round ${round} sshd ${name} ${cipher} ${direction}: ${mbPerSecond.toFixed(0)} MB/s` + (cpuPerMiB === undefined ? '' : `, client ${cpuPerMiB.toFixed(2)} CPU ms/MiB`));
           }
         }
         for (const name of names) {
