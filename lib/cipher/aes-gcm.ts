@@ -117,6 +117,17 @@ class AesGcmSealingKey implements SealingKey {
     return packet;
   }
 
+  /** RFC 5647 §7.3: packet_length (in clear), the ciphertext and the tag, none of them in `packet`. */
+  sealPieces(_sequence: number, packet: Uint8Array): Uint8Array[] {
+    const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
+    const cipher = this.#direction.next('Sealing key');
+    const length = packet.slice(0, 4);
+    cipher.setAAD(length);
+    const body = cipher.update(packet.subarray(4, end));
+    cipher.final();
+    return [length, body, cipher.getAuthTag()];
+  }
+
   destroy(): void {
     this.#direction.destroy();
   }

@@ -51,6 +51,13 @@ export interface SealingKey {
    * encrypted in place with the tag written into the spare bytes).
    */
   seal(sequence: number, packet: Uint8Array): Uint8Array;
+  /**
+   * Optional: seals like `seal` but leaves `packet` untouched and returns the wire bytes as pieces
+   * that never share memory with it (their concatenation is what `seal` returns), so the packet
+   * buffer can be used again at once. Offered where the cipher writes its output to fresh memory
+   * anyway (node:crypto's AES-GCM), which spares the copy back into `packet`.
+   */
+  sealPieces?(sequence: number, packet: Uint8Array): Uint8Array[];
   /** Wipes key material. */
   destroy(): void;
 }

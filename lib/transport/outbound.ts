@@ -6,7 +6,7 @@
  */
 import { MessageType } from '../codec/messages/transport.js';
 import { concatBytes } from '../codec/wire.js';
-import type { PacketWriter } from './packet-writer.js';
+import { type PacketWriter, type Wire, wireLength } from './packet-writer.js';
 import type { ReconnectState } from './reconnect/reconnect-state.js';
 import type { Tracer } from '../trace/tracer.js';
 
@@ -125,16 +125,16 @@ export class Outbound {
    * leave together (RFC 8308 §2.4: NEWKEYS and the EXT_INFO that must follow it).
    */
   writeTogether(messages: readonly Uint8Array[]): void {
-    this.#emit(concatBytes(...messages.map((m) => this.#seal(m))));
+    this.#emit(concatBytes(...messages.flatMap((m) => this.#seal(m))));
   }
 
-  #seal(message: Uint8Array): Uint8Array {
-    // Read before sealing: a payload from `allocatePayload` is encrypted where it lies.
+  #seal(message: Uint8Array): Wire {
+    // Read before sealing: a payload from `allocatePayload` is encrypted where it lies (or reused).
     const isAuthenticationSuccess =
       (this.#awaitingAuthenticationSuccess && message[0] === MessageType.UserauthSuccess) || message === this.#compressionTrigger;
     if (this.trace !== undefined) this.trace.outbound(message);
     const payload = this.#reconnect === undefined ? message : this.#reconnect.outbound(message);
-    const wire = this.writer.write(payload);
+    const wire = this.writer.writePieces(payload);
     if (isAuthenticationSuccess) {
       this.#awaitingAuthenticationSuccess = false;
       this.#compressionTrigger = undefined;
@@ -148,11 +148,12 @@ export class Outbound {
    * the turn's end and reach the byte stream as one chunk: one stream write and one socket write
    * instead of one each. A larger packet first lets the waiting ones go, so the order holds.
    */
-  #emit(wire: Uint8Array): void {
-    const n = wire.length;
+  #emit(wire: Wire): void {
+    const n = wireLength(wire);
     this.#unflushed += n;
     if (n < SMALL_PACKET && this.#byteWriter !== undefined) {
-      this.#pending.push(wire);
+      if (Array.isArray(wire)) this.#pending.push(...wire);
+      else this.#pending.push(wire);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         queueMicrotask(this.#endOfTurn);
@@ -160,7 +161,8 @@ export class Outbound {
       return;
     }
     this.#writePending();
-    this.#writeChunk(wire);
+    if (!Array.isArray(wire)) return this.#writeChunk(wire);
+    for (const piece of wire) this.#writeChunk(piece);
   }
 
   readonly #endOfTurn = (): void => {
@@ -175,7 +177,7 @@ export class Outbound {
     this.#writeChunk(pending.length === 1 ? pending[0]! : concatBytes(...pending));
   }
 
-  /** Hands `wire` (already counted in `#unflushed`) to the byte stream. */
+  /** Hands `wire` (already counted in `#unflushed`) to the byte stream; a sealed packet's pieces go one after another. */
   #writeChunk(wire: Uint8Array): void {
     const n = wire.length;
     this.#byteWriter!.write(wire).then(

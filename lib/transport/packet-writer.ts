@@ -2,8 +2,10 @@
  * RFC 4253 §6 binary packet protocol, outbound: padding, sealing (encrypt + MAC or AEAD) and
  * sequence numbers. Keys switch right after the NEWKEYS packet is sealed (§7.3); under strict kex
  * the sequence number resets there. One buffer per packet, sized up front; a payload built in a
- * buffer from `allocatePayload` is sealed where it lies, without being copied. Compression
- * (§6.2), once running, sits in front of padding: the compressed copy is what gets sealed.
+ * buffer from `allocatePayload` is sealed where it lies, without being copied, or — with a cipher
+ * whose output is fresh memory anyway (node:crypto's AES-GCM) — sealed into pieces while its buffer
+ * goes back for the next payload. Compression (§6.2), once running, sits in front of padding: the
+ * compressed copy is what gets sealed.
  */
 import type { SealingKey } from '../cipher/types.js';
 import { allocate } from '../codec/messages/connection.js';
@@ -22,16 +24,53 @@ const HEADROOM = 5;
 const TAILROOM = 96;
 /** Buffers from `allocatePayload` not yet sealed: the writer may build the packet around them. */
 const sealableInPlace = new WeakSet<ArrayBufferLike>();
+/** Payload buffers at least this large are sealed into pieces and used again (see `spareBuffers`). */
+const REUSE_MIN = 8 * 1024;
+/** Most buffers kept for reuse: a sender fills one while the one before it is being sealed. */
+const SPARE_LIMIT = 8;
+/**
+ * Packet buffers whose payload was sealed into fresh pieces (`SealingKey.sealPieces`), ready for the
+ * next large payload: allocating a 32-64 KiB buffer per packet costs more than copying the data into
+ * it (measured on Node 20: 4-14 µs against under 1), and V8 runs a young collection for every
+ * 32 MB of such buffers. Shared by every session of the process; a reused buffer still holds the
+ * bytes of an earlier packet, but only what a payload writes (and the padding and tag written
+ * around it) is ever sealed.
+ */
+const spareBuffers: ArrayBuffer[] = [];
 
 /**
  * A payload buffer of `length` bytes with room for the packet around it, so that
  * `PacketWriter.write` seals it in place instead of copying it into a packet. The payload belongs
- * to the writer once written: sealing encrypts it where it lies.
+ * to the writer once written: sealing encrypts it where it lies, or (with a cipher that seals into
+ * pieces) the buffer is taken back for another payload.
  */
 export function allocatePayload(length: number): Uint8Array {
-  const buffer = allocate(HEADROOM + length + TAILROOM);
-  sealableInPlace.add(buffer.buffer);
-  return buffer.subarray(HEADROOM, HEADROOM + length);
+  const total = HEADROOM + length + TAILROOM;
+  let buffer: ArrayBuffer | undefined;
+  if (total >= REUSE_MIN) {
+    for (let i = spareBuffers.length - 1; i >= 0; i--) {
+      const spare = spareBuffers[i]!;
+      if (spare.byteLength >= total && spare.byteLength <= 2 * total) {
+        buffer = spare;
+        spareBuffers.splice(i, 1);
+        break;
+      }
+    }
+  }
+  buffer ??= allocate(total).buffer as ArrayBuffer;
+  sealableInPlace.add(buffer);
+  return new Uint8Array(buffer, HEADROOM, length);
+}
+
+/** A sealed packet: one buffer, or pieces to be sent in order. */
+export type Wire = Uint8Array | Uint8Array[];
+
+/** Bytes in `wire`. */
+export function wireLength(wire: Wire): number {
+  if (!Array.isArray(wire)) return wire.length;
+  let n = 0;
+  for (const piece of wire) n += piece.length;
+  return n;
 }
 
 /** Options of a PacketWriter. */
@@ -95,8 +134,20 @@ export class PacketWriter {
     this.#compressor = this.#compression.authenticationSucceeded();
   }
 
-  /** RFC 4253 §6: builds and seals one packet around `payload`. */
+  /** RFC 4253 §6: builds and seals one packet around `payload`, as one buffer. */
   write(message: Uint8Array): Uint8Array {
+    return this.#write(message, false) as Uint8Array;
+  }
+
+  /**
+   * RFC 4253 §6: `write`, except that a large payload from `allocatePayload` may come back as
+   * pieces (see `SealingKey.sealPieces`) while its buffer goes to the next payload.
+   */
+  writePieces(message: Uint8Array): Wire {
+    return this.#write(message, true);
+  }
+
+  #write(message: Uint8Array, pieces: boolean): Wire {
     const type = message[0];
     const payload = this.#compressor === undefined ? message : this.#compressor.compress(message);
     const sealing = this.#sealing;
@@ -105,19 +156,27 @@ export class PacketWriter {
     let padding = block - (unpadded % block);
     if (padding < 4) padding += block;
     const packetLength = 1 + payload.length + padding;
-    const packet = this.#packetAround(payload, 4 + packetLength + sealing.tagLength);
+    const inPlace = this.#inPlace(payload, 4 + packetLength + sealing.tagLength);
+    const packet = inPlace ?? this.#copyIntoPacket(payload, 4 + packetLength + sealing.tagLength);
     packet[0] = packetLength >>> 24;
     packet[1] = packetLength >>> 16;
     packet[2] = packetLength >>> 8;
     packet[3] = packetLength;
     packet[4] = padding;
     packet.set(this.#padding(padding), 5 + payload.length);
-    const wire = sealing.seal(this.sequence, packet);
+    let wire: Wire;
+    if (pieces && inPlace !== undefined && sealing.sealPieces !== undefined && inPlace.buffer.byteLength >= REUSE_MIN) {
+      wire = sealing.sealPieces(this.sequence, packet);
+      if (spareBuffers.length < SPARE_LIMIT) spareBuffers.push(inPlace.buffer as ArrayBuffer);
+    } else {
+      wire = sealing.seal(this.sequence, packet);
+    }
+    const length = wireLength(wire);
     this.sequence = (this.sequence + 1) >>> 0;
     this.packetsSinceKeys++;
-    this.bytesSinceKeys += wire.length;
+    this.bytesSinceKeys += length;
     this.totalPackets++;
-    this.totalBytes += wire.length;
+    this.totalBytes += length;
     if (type === NEWKEYS && this.#next) {
       sealing.destroy();
       this.#sealing = this.#next;
@@ -138,15 +197,17 @@ export class PacketWriter {
     this.#compressor = undefined;
   }
 
-  /** The packet buffer with `payload` at offset 5: around it when it has the room, else a copy. */
-  #packetAround(payload: Uint8Array, total: number): Uint8Array {
+  /** The packet around `payload` (at offset 5) in its own buffer, when it came from `allocatePayload` with the room. */
+  #inPlace(payload: Uint8Array, total: number): Uint8Array | undefined {
     const buffer = payload.buffer;
     const start = payload.byteOffset - HEADROOM;
-    if (start >= 0 && start + total <= buffer.byteLength && sealableInPlace.has(buffer)) {
-      // One packet per buffer: once sealed, its bytes are ciphertext.
-      sealableInPlace.delete(buffer);
-      return new Uint8Array(buffer, start, total);
-    }
+    if (start < 0 || start + total > buffer.byteLength || !sealableInPlace.has(buffer)) return undefined;
+    // One packet per buffer: once sealed, its bytes are ciphertext (or it is taken back).
+    sealableInPlace.delete(buffer);
+    return new Uint8Array(buffer, start, total);
+  }
+
+  #copyIntoPacket(payload: Uint8Array, total: number): Uint8Array {
     const packet = allocate(total);
     packet.set(payload, HEADROOM);
     return packet;

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
+import { ssh2Ed25519KeyPair } from '../helpers/ssh2-keys.js';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
 import { importKey } from '../../lib/keys/index.js';
@@ -115,7 +116,7 @@ describe('ssh2 interop: our client with compression against the ssh2 Server', ()
   const connections = new Set<ssh2.Connection>();
 
   beforeAll(async () => {
-    const hostKeys = ssh2.utils.generateKeyPairSync('ed25519', {});
+    const hostKeys = ssh2Ed25519KeyPair();
     hostKey = await importKey(hostKeys.public);
     server = new ssh2.Server(
       { hostKeys: [hostKeys.private], algorithms: { compress: ['none', 'zlib@openssh.com', 'zlib'] } },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ServerChannel } from 'ssh2';
+import { ssh2Ed25519KeyPair } from '../helpers/ssh2-keys.js';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
 import { exportPrivateKey, exportPublicKey, importKey, KeyFormat } from '../../lib/keys/index.js';
@@ -223,7 +224,7 @@ describe('ssh2 interop: our client against the ssh2 Server', () => {
   const methods: string[] = [];
 
   beforeAll(async () => {
-    const hostKeys = ssh2.utils.generateKeyPairSync('ed25519', {});
+    const hostKeys = ssh2Ed25519KeyPair();
     hostKey = await importKey(hostKeys.public);
     userKeys.push(await generateKeyPair('ssh-ed25519'), await generateKeyPair('ecdsa-sha2-nistp384'), await generateKeyPair('rsa-sha2-512', { keySize: 2048 }));
     const allowedKeys = await Promise.all(userKeys.map(async (k) => ssh2.utils.parseKey(await exportPublicKey(k)) as ssh2.ParsedKey));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PacketWriter, allocatePayload } from '../../lib/transport/packet-writer.js';
+import { PacketWriter, allocatePayload, wireLength, type Wire } from '../../lib/transport/packet-writer.js';
 import { PacketReader } from '../../lib/transport/packet-reader.js';
 import { createPacketProtection } from '../../lib/cipher/registry.js';
 import { deflateSync } from 'node:zlib';
@@ -78,6 +78,69 @@ describe('PacketWriter', () => {
     }
     expect(random.calls).toBe(1);
     expect(paddings).toEqual(paddings.map((_, i) => i & 0xff));
+  });
+});
+
+/** The wire bytes of `wire` in one buffer. */
+function joined(wire: Wire): Buffer {
+  return Buffer.concat(Array.isArray(wire) ? wire : [wire]);
+}
+
+describe('PacketWriter.writePieces', () => {
+  const reader = (cipher: string) =>
+    new PacketReader({ opening: createPacketProtection({ cipher, mac: 'none', keys, direction: 'opening' }), maxPacketLength: 1 << 20 });
+
+  it('seals a large payload into pieces that match write, and hands its buffer to the next allocatePayload', () => {
+    const pieces = writer('aes256-gcm@openssh.com', 'none');
+    const whole = writer('aes256-gcm@openssh.com', 'none');
+    const r = reader('aes256-gcm@openssh.com');
+    const sent: Uint8Array[] = [];
+    const wires: Wire[] = [];
+    let previous: ArrayBufferLike | undefined;
+    for (const [i, size] of [32 * 1024 + 9, 32 * 1024 + 9, 65536 + 9, 20000].entries()) {
+      const plain = Uint8Array.from({ length: size }, (_, j) => (j * 13 + i) & 0xff);
+      const payload = allocatePayload(size);
+      // Second of two equal sizes: the buffer the first one was sealed from, with its bytes still in it.
+      if (i === 1) expect(payload.buffer).toBe(previous);
+      payload.set(plain);
+      const expected = whole.write(plain.slice());
+      const wire = pieces.writePieces(payload);
+      expect(Array.isArray(wire)).toBe(true);
+      for (const piece of wire as Uint8Array[]) expect(piece.buffer).not.toBe(payload.buffer);
+      expect(wireLength(wire)).toBe(expected.length);
+      expect(joined(wire).equals(Buffer.from(expected))).toBe(true);
+      previous = payload.buffer;
+      sent.push(plain);
+      wires.push(wire);
+    }
+    // Every packet still reads back after its buffer went on to the next payload.
+    for (const [i, wire] of wires.entries()) {
+      r.push(joined(wire));
+      expect(Buffer.from(r.next()!).equals(Buffer.from(sent[i]!))).toBe(true);
+    }
+    expect(pieces.totalBytes).toBe(whole.totalBytes);
+  });
+
+  it('keeps one buffer, sealed in place and never reused, where the cipher has no pieces or the payload is small', () => {
+    for (const [cipher, size] of [['chacha20-poly1305@openssh.com', 40000], ['aes256-gcm@openssh.com', 100]] as const) {
+      const w = writer(cipher, 'none');
+      const r = reader(cipher);
+      const payload = allocatePayload(size).fill(0x5a);
+      const wire = w.writePieces(payload);
+      expect(Array.isArray(wire)).toBe(false);
+      expect((wire as Uint8Array).buffer).toBe(payload.buffer);
+      expect(allocatePayload(size).buffer).not.toBe(payload.buffer);
+      r.push(joined(wire));
+      expect(r.next()!.every((b) => b === 0x5a)).toBe(true);
+    }
+  });
+
+  it('copies a payload that did not come from allocatePayload and leaves it untouched', () => {
+    const w = writer('aes256-gcm@openssh.com', 'none');
+    const payload = new Uint8Array(40000).fill(9);
+    const wire = w.writePieces(payload);
+    expect(Array.isArray(wire)).toBe(false);
+    expect(payload.every((b) => b === 9)).toBe(true);
   });
 });
 
