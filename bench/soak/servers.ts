@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import ssh2 from 'ssh2';
+import { ssh2Ed25519KeyPair } from '../ssh2-keys.js';
 import { TcpServer } from '../../lib/tcp/index.js';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
@@ -99,7 +100,7 @@ export async function startOurSoakServer(
 
 /** ssh2's Server (the package as installed, with its native addon when it built). */
 export async function startSsh2SoakServer(): Promise<SoakServer> {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', {});
+  const keys = ssh2Ed25519KeyPair();
   const hostKeyBlob = new Uint8Array((ssh2.utils.parseKey(keys.public) as ssh2.ParsedKey).getPublicSSH());
   const stats = newStats();
   const connections = new Set<ssh2.Connection>();

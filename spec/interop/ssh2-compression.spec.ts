@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
-import { ssh2Ed25519KeyPair } from '../helpers/ssh2-keys.js';
+import { ssh2Ed25519KeyPair } from '../../bench/ssh2-keys.js';
 import { SessionConfig } from '../../lib/config.js';
 import { generateKeyPair, type KeyPair } from '../../lib/keys/key-pair.js';
 import { importKey } from '../../lib/keys/index.js';

@@ -1,7 +1,7 @@
 /**
- * Host keys for `ssh2`'s Server in the specs. `ssh2.utils.generateKeyPairSync('ed25519')` writes a
- * 31-byte public key about once in 256 keys (measured: 7 of 2000), when the key's last byte is
- * zero; our key parser rightly refuses that blob, so the specs draw again until it holds 32 bytes.
+ * Host keys for `ssh2`'s Server in the specs and the soak: `ssh2.utils.generateKeyPairSync('ed25519')`
+ * writes a 31-byte public key about once in 256 keys (measured: 7 of 2000), a blob our key parser
+ * rightly refuses, so we draw again until it holds 32 bytes.
  */
 import ssh2 from 'ssh2';
 
