@@ -13,6 +13,7 @@ import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writeUin
 
 const KEY_LENGTH = 64;
 const TAG_LENGTH = 16;
+const EMPTY = new Uint8Array(0);
 const BLOCK_SIZE = 8;
 
 /**
@@ -50,11 +51,15 @@ class ChaChaKeys {
     return decrypt ? createDecipheriv('chacha20', this.#mainKey, this.#iv) : createCipheriv('chacha20', this.#mainKey, this.#iv);
   }
 
-  /** PROTOCOL.chacha20poly1305: the tag of packet `sequence` over `covered` (encrypted length || ciphertext). */
-  tag(sequence: number, covered: Uint8Array): Uint8Array {
+  /**
+   * PROTOCOL.chacha20poly1305: the tag of packet `sequence` over the encrypted length and the
+   * ciphertext: `head || covered`, the length in `head` where the two lie apart, else all in `covered`.
+   */
+  tag(sequence: number, head: Uint8Array, covered: Uint8Array): Uint8Array {
     writeUint32(this.#iv, sequence, 12);
     // In OpenSSL's layout the IV's last 12 bytes are the RFC 8439 nonce of the same key stream.
-    const tag = poly1305(covered, this.#mainBlock.polyKey(sequence), { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) });
+    const oneTimeKey = { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) };
+    const tag = poly1305(covered, this.#mainBlock.polyKey(sequence), oneTimeKey, head);
     this.#mainBlock.wipe();
     return tag;
   }
@@ -86,7 +91,7 @@ class ChaChaOpeningKey implements OpeningKey {
     assertLive(this.#keys.destroyed, 'Opening key');
     const end = packet.length - TAG_LENGTH;
     const stream = this.#keys.payloadStream(sequence, true);
-    const expected = this.#keys.tag(sequence, packet.subarray(0, end));
+    const expected = this.#keys.tag(sequence, EMPTY, packet.subarray(0, end));
     if (!timingSafeEqual(expected, packet.subarray(end))) {
       throw new ProtocolError(`Bad chacha20-poly1305 tag on packet ${sequence}`, DisconnectReason.macError);
     }
@@ -115,8 +120,18 @@ class ChaChaSealingKey implements SealingKey {
     writeUint32(packet, readUint32(packet) ^ this.#keys.lengthMask(sequence), 0);
     const stream = this.#keys.payloadStream(sequence, false);
     packet.set(stream.update(packet.subarray(4, end)), 4);
-    packet.set(this.#keys.tag(sequence, packet.subarray(0, end)), end);
+    packet.set(this.#keys.tag(sequence, EMPTY, packet.subarray(0, end)), end);
     return packet;
+  }
+
+  /** PROTOCOL.chacha20poly1305: the encrypted length, the ciphertext and the tag, none of them in `packet`. */
+  sealPieces(sequence: number, packet: Uint8Array): Uint8Array[] {
+    assertLive(this.#keys.destroyed, 'Sealing key');
+    const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
+    const length = new Uint8Array(4);
+    writeUint32(length, readUint32(packet) ^ this.#keys.lengthMask(sequence), 0);
+    const body = this.#keys.payloadStream(sequence, false).update(packet.subarray(4, end));
+    return [length, body, this.#keys.tag(sequence, length, body)];
   }
 
   destroy(): void {

@@ -8,6 +8,7 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { poly1305Into } from './noble/poly1305.js';
+import { concatBytes } from '../codec/wire.js';
 
 const P = (1n << 130n) - 5n;
 const TWO_128 = 1n << 128n;
@@ -41,9 +42,12 @@ function toLittleEndian16(value: bigint): Uint8Array {
   return out;
 }
 
-/** RFC 8439 §2.8: the AEAD tag over `aad` with an empty plaintext. */
-function aeadTag(chachaKey: Uint8Array, nonce: Uint8Array, aad: Uint8Array): bigint {
+const EMPTY = new Uint8Array(0);
+
+/** RFC 8439 §2.8: the AEAD tag over `head || aad` with an empty plaintext (OpenSSL takes AAD in parts). */
+function aeadTag(chachaKey: Uint8Array, nonce: Uint8Array, head: Uint8Array, aad: Uint8Array): bigint {
   const cipher = createCipheriv('chacha20-poly1305', chachaKey, nonce, { authTagLength: 16 });
+  if (head.length > 0) cipher.setAAD(head, { plaintextLength: 0 });
   cipher.setAAD(aad, { plaintextLength: 0 });
   cipher.final();
   return fromLittleEndian(cipher.getAuthTag());
@@ -61,13 +65,15 @@ function aeadTag(chachaKey: Uint8Array, nonce: Uint8Array, aad: Uint8Array): big
  * and the wanted accumulator is h = (h1 + c)·r = hA + (c − L(|M1|))·r (all mod p). Each tag gives
  * its accumulator only modulo 2^128 (tag = h + s mod 2^128); B picks which of the four
  * values hA can take is right.
+ * A `head` (at most 16 bytes: chacha20-poly1305's encrypted length) is MACed in front of
+ * `message` where the two lie apart, so the ciphertext need not be copied behind it.
  * @returns the 16-byte tag
  */
-export function poly1305(message: Uint8Array, polyKey: Uint8Array, aead: OneTimeKeySource): Uint8Array {
-  const native = message.length >= NATIVE_THRESHOLD ? nativePoly1305(message, polyKey, aead) : undefined;
+export function poly1305(message: Uint8Array, polyKey: Uint8Array, aead: OneTimeKeySource, head: Uint8Array = EMPTY): Uint8Array {
+  const native = head.length + message.length >= NATIVE_THRESHOLD ? nativePoly1305(message, polyKey, aead, head) : undefined;
   if (native !== undefined) return native;
   const tag = new Uint8Array(16);
-  poly1305Into(polyKey, message, tag);
+  poly1305Into(polyKey, head.length === 0 ? message : concatBytes(head, message), tag);
   return tag;
 }
 
@@ -82,17 +88,21 @@ export interface OneTimeKeySource {
  * single out one accumulator (probability about 2^-126). Exported for the spec, which must see
  * that the native path decides by itself rather than falling back.
  */
-export function nativePoly1305(message: Uint8Array, polyKey: Uint8Array, aead: OneTimeKeySource): Uint8Array | undefined {
-  const tailLength = message.length % 16 || 16;
-  const m1Length = message.length - tailLength;
+export function nativePoly1305(message: Uint8Array, polyKey: Uint8Array, aead: OneTimeKeySource, head: Uint8Array = EMPTY): Uint8Array | undefined {
+  const length = head.length + message.length;
+  const tailLength = length % 16 || 16;
+  const m1Length = length - tailLength;
+  // The tail is read from `message` alone: a head longer than 16 bytes is not what this is for.
+  if (head.length > 16 || message.length < tailLength) throw new RangeError(`Poly1305 head of ${head.length} bytes before ${message.length}`);
+  if (m1Length < head.length) return nativePoly1305(concatBytes(head, message), polyKey, aead);
   const r = fromLittleEndian(polyKey.subarray(0, 16)) & CLAMP;
   const s = fromLittleEndian(polyKey.subarray(16, 32));
-  const tail = fromLittleEndian(message.subarray(m1Length));
-  const tagA = aeadTag(aead.chachaKey, aead.nonce, message.subarray(0, m1Length));
-  const tagB = aeadTag(aead.chachaKey, aead.nonce, message);
+  const tail = fromLittleEndian(message.subarray(message.length - tailLength));
+  const tagA = aeadTag(aead.chachaKey, aead.nonce, head, message.subarray(0, m1Length - head.length));
+  const tagB = aeadTag(aead.chachaKey, aead.nonce, head, message);
 
   const lengthBlockA = BigInt(m1Length) + TWO_128;
-  const lengthBlockB = BigInt(message.length) + TWO_128;
+  const lengthBlockB = BigInt(length) + TWO_128;
   const r2 = (r * r) % P;
   const offsetB = ((((tail + TWO_128 - lengthBlockA) % P) + P) % P * r2 + lengthBlockB * r) % P;
   const lowA = (tagA - s) & MASK_128;

@@ -4,7 +4,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { describe, expect, it } from 'vitest';
 import { SUITES, cipherOf } from './suites.js';
 import { DisconnectReason, ProtocolError } from '../../lib/errors.js';
-import { buildPacket } from './packets.js';
+import { buildPacket, expectPiecesMatchSeal } from './packets.js';
 import { hex, loadVectors } from './vectors.js';
 
 interface GcmCase { name: string; key: string; iv: string; aad: string; plaintext: string; ciphertext: string; tag: string }
@@ -52,19 +52,7 @@ describe.each(SUITES)('aes-gcm@openssh.com ($name)', ({ suite }) => {
 
   it.each([aes128Gcm, aes256Gcm])('seals into pieces, where the suite offers it, the bytes seal gives, leaving the packet as it was, with $name', (algorithm) => {
     const keys = { iv: randomBytes(12), encryptionKey: randomBytes(algorithm.keyLength), integrityKey: new Uint8Array(0) };
-    const inPieces = algorithm.sealing(keys, undefined);
-    const whole = algorithm.sealing(keys, undefined);
-    // The node:crypto suite seals into fresh pieces; the portable one encrypts in place and has none.
-    expect(inPieces.sealPieces !== undefined).toBe(suite.name === 'node:crypto');
-    if (inPieces.sealPieces === undefined) return;
-    for (const size of [1, 16, 1000, 32768]) {
-      const packet = buildPacket(randomBytes(size), inPieces);
-      const before = packet.slice();
-      const pieces = inPieces.sealPieces(size, packet);
-      expect(Buffer.from(packet).equals(Buffer.from(before))).toBe(true);
-      for (const piece of pieces) expect(piece.buffer).not.toBe(packet.buffer);
-      expect(Buffer.concat(pieces).equals(Buffer.from(whole.seal(size, packet)))).toBe(true);
-    }
+    expectPiecesMatchSeal({ inPieces: algorithm.sealing(keys, undefined), whole: algorithm.sealing(keys, undefined), suite: suite.name, sizes: [1, 16, 1000, 32768] });
   });
 
   it('wraps the invocation counter modulo 2^64', () => {

@@ -43,3 +43,23 @@ export function randomKeys(): DirectionKeys {
 export function copyKeys(keys: DirectionKeys): DirectionKeys {
   return { iv: keys.iv.slice(), encryptionKey: keys.encryptionKey.slice(), integrityKey: keys.integrityKey.slice() };
 }
+
+/**
+ * `sealPieces` against `seal` of a second key with the same keys: for each payload size, the
+ * pieces join to the bytes `seal` gives, none shares the packet's buffer, and the packet is left as
+ * it was. Skipped (after checking that only the node:crypto suite offers it) where there are none.
+ */
+export function expectPiecesMatchSeal(options: { inPieces: SealingKey; whole: SealingKey; suite: string; sizes: number[] }): void {
+  const { inPieces, whole, suite, sizes } = options;
+  // The node:crypto suite seals into fresh pieces; the portable one encrypts in place and has none.
+  expect(inPieces.sealPieces !== undefined).toBe(suite === 'node:crypto');
+  if (inPieces.sealPieces === undefined) return;
+  for (const [sequence, size] of sizes.entries()) {
+    const packet = buildPacket(randomBytes(size), inPieces);
+    const before = packet.slice();
+    const pieces = inPieces.sealPieces(sequence, packet);
+    expect(Buffer.from(packet).equals(Buffer.from(before))).toBe(true);
+    for (const piece of pieces) expect(piece.buffer).not.toBe(packet.buffer);
+    expect(Buffer.concat(pieces).equals(Buffer.from(whole.seal(sequence, packet)))).toBe(true);
+  }
+}

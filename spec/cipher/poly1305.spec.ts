@@ -39,6 +39,20 @@ describe('poly1305', () => {
     }
   });
 
+  it.each([1, 15, 20, 4092, 4096, 4100, 32768 + 20, 65536 + 4])(
+    'MACs a 4-byte head in front of a %i-byte message to the tag of the two joined',
+    (length) => {
+      for (let round = 0; round < 4; round++) {
+        const { chachaKey, nonce, polyKey } = oneTimeKey();
+        const head = randomBytes(4);
+        const message = randomBytes(length);
+        const expected = hexOf(noblePoly1305(Buffer.concat([head, message]), polyKey));
+        expect(hexOf(poly1305(message, polyKey, { chachaKey, nonce }, head))).toBe(expected);
+        if (length >= 16) expect(hexOf(nativePoly1305(message, polyKey, { chachaKey, nonce }, head)!)).toBe(expected);
+      }
+    },
+  );
+
   it('gives a different tag when one message bit changes', () => {
     const { chachaKey, nonce, polyKey } = oneTimeKey();
     const message = randomBytes(2000);

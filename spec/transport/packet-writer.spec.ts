@@ -90,10 +90,10 @@ describe('PacketWriter.writePieces', () => {
   const reader = (cipher: string) =>
     new PacketReader({ opening: createPacketProtection({ cipher, mac: 'none', keys, direction: 'opening' }), maxPacketLength: 1 << 20 });
 
-  it('seals a large payload into pieces that match write, and hands its buffer to the next allocatePayload', () => {
-    const pieces = writer('aes256-gcm@openssh.com', 'none');
-    const whole = writer('aes256-gcm@openssh.com', 'none');
-    const r = reader('aes256-gcm@openssh.com');
+  it.each(['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'])('seals a large payload into pieces that match write, and hands its buffer to the next allocatePayload (%s)', (cipher) => {
+    const pieces = writer(cipher, 'none');
+    const whole = writer(cipher, 'none');
+    const r = reader(cipher);
     const sent: Uint8Array[] = [];
     const wires: Wire[] = [];
     let previous: ArrayBufferLike | undefined;
@@ -122,9 +122,9 @@ describe('PacketWriter.writePieces', () => {
   });
 
   it('keeps one buffer, sealed in place and never reused, where the cipher has no pieces or the payload is small', () => {
-    for (const [cipher, size] of [['chacha20-poly1305@openssh.com', 40000], ['aes256-gcm@openssh.com', 100]] as const) {
-      const w = writer(cipher, 'none');
-      const r = reader(cipher);
+    for (const [cipher, mac, size] of [['aes256-ctr', 'hmac-sha2-256', 40000], ['aes256-gcm@openssh.com', 'none', 100]] as const) {
+      const w = writer(cipher, mac);
+      const r = new PacketReader({ opening: createPacketProtection({ cipher, mac, keys, direction: 'opening' }), maxPacketLength: 1 << 20 });
       const payload = allocatePayload(size).fill(0x5a);
       const wire = w.writePieces(payload);
       expect(Array.isArray(wire)).toBe(false);
