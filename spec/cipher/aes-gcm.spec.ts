@@ -52,7 +52,7 @@ describe.each(SUITES)('aes-gcm@openssh.com ($name)', ({ suite }) => {
 
   it.each([aes128Gcm, aes256Gcm])('seals into pieces, where the suite offers it, the bytes seal gives, leaving the packet as it was, with $name', (algorithm) => {
     const keys = { iv: randomBytes(12), encryptionKey: randomBytes(algorithm.keyLength), integrityKey: new Uint8Array(0) };
-    expectPiecesMatchSeal({ inPieces: algorithm.sealing(keys, undefined), whole: algorithm.sealing(keys, undefined), suite: suite.name, sizes: [1, 16, 1000, 32768] });
+    expectPiecesMatchSeal({ inPieces: algorithm.sealing(keys, undefined), whole: algorithm.sealing(keys, undefined), offered: suite.name === 'node:crypto', sizes: [1, 16, 1000, 32768] });
   });
 
   it('wraps the invocation counter modulo 2^64', () => {
