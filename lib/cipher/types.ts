@@ -55,7 +55,7 @@ export interface SealingKey {
    * Optional: seals like `seal` but leaves `packet` untouched and returns the wire bytes as pieces
    * that never share memory with it (their concatenation is what `seal` returns), so the packet
    * buffer can be used again at once. Offered where the cipher writes its output to fresh memory
-   * anyway (node:crypto's AES-GCM), which spares the copy back into `packet`.
+   * anyway (node:crypto's AES-GCM and ChaCha20), which spares the copy back into `packet`.
    */
   sealPieces?(sequence: number, packet: Uint8Array): Uint8Array[];
   /** Wipes key material. */

@@ -161,6 +161,7 @@ export class Outbound {
       return;
     }
     this.#writePending();
+    // A packet sealed into pieces (PacketWriter.writePieces) goes out one piece after another.
     if (!Array.isArray(wire)) return this.#writeChunk(wire);
     for (const piece of wire) this.#writeChunk(piece);
   }
@@ -177,7 +178,7 @@ export class Outbound {
     this.#writeChunk(pending.length === 1 ? pending[0]! : concatBytes(...pending));
   }
 
-  /** Hands `wire` (already counted in `#unflushed`) to the byte stream; a sealed packet's pieces go one after another. */
+  /** Hands `wire` (already counted in `#unflushed`) to the byte stream. */
   #writeChunk(wire: Uint8Array): void {
     const n = wire.length;
     this.#byteWriter!.write(wire).then(
