@@ -10,7 +10,7 @@ import type { CipherGCM, CipherGCMTypes, DecipherGCM, KeyObject } from 'node:cry
 import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './types.js';
 import { DisconnectReason, ProtocolError } from '../errors.js';
 import { GCM_BLOCK_SIZE, GCM_TAG_LENGTH, InvocationCounter, checkGcmKeys, gcmAlgorithm } from './gcm-nonce.js';
-import { assertLive, checkPacketLength, readUint32, sealedPacketLength } from './packet-length.js';
+import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writePieces } from './packet-length.js';
 
 const TAG_LENGTH = GCM_TAG_LENGTH;
 const BLOCK_SIZE = GCM_BLOCK_SIZE;
@@ -107,14 +107,8 @@ class AesGcmSealingKey implements SealingKey {
     this.#direction = new GcmDirection(algorithm, keys);
   }
 
-  seal(_sequence: number, packet: Uint8Array): Uint8Array {
-    const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
-    const cipher = this.#direction.next('Sealing key');
-    cipher.setAAD(packet.subarray(0, 4));
-    packet.set(cipher.update(packet.subarray(4, end)), 4);
-    cipher.final();
-    packet.set(cipher.getAuthTag(), end);
-    return packet;
+  seal(sequence: number, packet: Uint8Array): Uint8Array {
+    return writePieces(packet, this.sealPieces(sequence, packet));
   }
 
   /** RFC 5647 §7.3: packet_length (in clear), the ciphertext and the tag, none of them in `packet`. */

@@ -9,11 +9,10 @@ import type { CipherAlgorithm, DirectionKeys, OpeningKey, SealingKey } from './t
 import { DisconnectReason, ProtocolError, SshError } from '../errors.js';
 import { poly1305 } from './poly1305.js';
 import { ChaChaBlock } from './chacha-block.js';
-import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writeUint32 } from './packet-length.js';
+import { assertLive, checkPacketLength, readUint32, sealedPacketLength, writePieces, writeUint32 } from './packet-length.js';
 
 const KEY_LENGTH = 64;
 const TAG_LENGTH = 16;
-const EMPTY = new Uint8Array(0);
 const BLOCK_SIZE = 8;
 
 /**
@@ -53,9 +52,9 @@ class ChaChaKeys {
 
   /**
    * PROTOCOL.chacha20poly1305: the tag of packet `sequence` over the encrypted length and the
-   * ciphertext: `head || covered`, the length in `head` where the two lie apart, else all in `covered`.
+   * ciphertext, `head || covered` (the length in `head` where the two lie apart).
    */
-  tag(sequence: number, head: Uint8Array, covered: Uint8Array): Uint8Array {
+  tag(sequence: number, covered: Uint8Array, head?: Uint8Array): Uint8Array {
     writeUint32(this.#iv, sequence, 12);
     // In OpenSSL's layout the IV's last 12 bytes are the RFC 8439 nonce of the same key stream.
     const oneTimeKey = { chachaKey: this.#mainKey, nonce: this.#iv.subarray(4) };
@@ -91,7 +90,7 @@ class ChaChaOpeningKey implements OpeningKey {
     assertLive(this.#keys.destroyed, 'Opening key');
     const end = packet.length - TAG_LENGTH;
     const stream = this.#keys.payloadStream(sequence, true);
-    const expected = this.#keys.tag(sequence, EMPTY, packet.subarray(0, end));
+    const expected = this.#keys.tag(sequence, packet.subarray(0, end));
     if (!timingSafeEqual(expected, packet.subarray(end))) {
       throw new ProtocolError(`Bad chacha20-poly1305 tag on packet ${sequence}`, DisconnectReason.macError);
     }
@@ -115,13 +114,7 @@ class ChaChaSealingKey implements SealingKey {
   }
 
   seal(sequence: number, packet: Uint8Array): Uint8Array {
-    assertLive(this.#keys.destroyed, 'Sealing key');
-    const end = 4 + sealedPacketLength(packet, TAG_LENGTH, { blockSize: BLOCK_SIZE, lengthExcluded: true });
-    writeUint32(packet, readUint32(packet) ^ this.#keys.lengthMask(sequence), 0);
-    const stream = this.#keys.payloadStream(sequence, false);
-    packet.set(stream.update(packet.subarray(4, end)), 4);
-    packet.set(this.#keys.tag(sequence, EMPTY, packet.subarray(0, end)), end);
-    return packet;
+    return writePieces(packet, this.sealPieces(sequence, packet));
   }
 
   /** PROTOCOL.chacha20poly1305: the encrypted length, the ciphertext and the tag, none of them in `packet`. */
@@ -131,7 +124,7 @@ class ChaChaSealingKey implements SealingKey {
     const length = new Uint8Array(4);
     writeUint32(length, readUint32(packet) ^ this.#keys.lengthMask(sequence), 0);
     const body = this.#keys.payloadStream(sequence, false).update(packet.subarray(4, end));
-    return [length, body, this.#keys.tag(sequence, length, body)];
+    return [length, body, this.#keys.tag(sequence, body, length)];
   }
 
   destroy(): void {

@@ -75,6 +75,19 @@ export function sealedPacketLength(packet: Uint8Array, tagLength: number, alignm
 }
 
 /** Throws when a destroyed key is used again: its material is gone and must not be replaced by zeros. */
+/**
+ * RFC 4253 §6: a packet sealed into pieces (`SealingKey.sealPieces`: length, ciphertext, tag) laid
+ * end to end over `packet`, for ciphers whose `seal` is their `sealPieces` written in place.
+ */
+export function writePieces(packet: Uint8Array, pieces: readonly Uint8Array[]): Uint8Array {
+  let at = 0;
+  for (const piece of pieces) {
+    packet.set(piece, at);
+    at += piece.length;
+  }
+  return packet;
+}
+
 export function assertLive(destroyed: boolean, what: string): void {
   if (destroyed) throw new SshError(`${what} used after destroy`);
 }

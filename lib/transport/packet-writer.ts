@@ -3,8 +3,8 @@
  * sequence numbers. Keys switch right after the NEWKEYS packet is sealed (§7.3); under strict kex
  * the sequence number resets there. One buffer per packet, sized up front; a payload built in a
  * buffer from `allocatePayload` is sealed where it lies, without being copied, or — with a cipher
- * whose output is fresh memory anyway (node:crypto's AES-GCM) — sealed into pieces while its buffer
- * goes back for the next payload. Compression (§6.2), once running, sits in front of padding: the
+ * whose output is fresh memory anyway (node:crypto's AES-GCM and ChaCha20) — sealed into pieces
+ * while its buffer goes back for the next payload. Compression (§6.2), once running, sits in front of padding: the
  * compressed copy is what gets sealed.
  */
 import type { SealingKey } from '../cipher/types.js';
@@ -156,8 +156,9 @@ export class PacketWriter {
     let padding = block - (unpadded % block);
     if (padding < 4) padding += block;
     const packetLength = 1 + payload.length + padding;
-    const inPlace = this.#inPlace(payload, 4 + packetLength + sealing.tagLength);
-    const packet = inPlace ?? this.#copyIntoPacket(payload, 4 + packetLength + sealing.tagLength);
+    const total = 4 + packetLength + sealing.tagLength;
+    const inPlace = this.#inPlace(payload, total);
+    const packet = inPlace ?? this.#copyIntoPacket(payload, total);
     packet[0] = packetLength >>> 24;
     packet[1] = packetLength >>> 16;
     packet[2] = packetLength >>> 8;
